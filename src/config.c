@@ -1,0 +1,1076 @@
+/*
+ * config.c - the configuration keys of PROTOCOL.md section 4: one table of
+ * (name, setter, field, default, bounds) drives defaults, "key = value"
+ * text, -o overrides, copying and freeing.  Defaults go through the same
+ * setters as the file, so a default can never be a value the file rejects.
+ * Pure: the caller reads the file and reports errors; no I/O, no lookups
+ * of users, groups or host names here.
+ */
+#include <ctype.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "config.h"
+#include "session.h"
+#include "xmalloc.h"
+
+#define LINE_MAX_BYTES  4096    /* longer config lines are an error */
+#define VALUE_MAX       4096
+#define ITEM_MAX        1024    /* one list entry */
+#define MSG_MAX         512
+#define SUN_PATH_MAX    107     /* sizeof(sun_path) - 1 on Linux */
+#define DAY             86400u
+
+struct key;
+typedef int (*setter_fn)(struct config *, const struct key *, const char *,
+    char *, size_t);
+
+enum own { OWN_NONE, OWN_STR, OWN_STRLIST };
+
+struct key {
+	const char *name;
+	setter_fn set;
+	size_t off;             /* field in struct config, if the setter uses one */
+	const char *def;        /* default, parsed by set */
+	unsigned long min, max; /* number, time (seconds) or string length */
+	enum own own;           /* what config_free/config_copy must handle */
+};
+
+#define FIELD(c, k, type) ((type *)(void *)((char *)(c) + (k)->off))
+
+/* A value shown in a message: printable, at most 60 bytes, "..." if cut. */
+static const char *
+shown(const char *v, char *out, size_t cap)
+{
+	size_t i;
+
+	for (i = 0; v[i] != '\0' && i < 60 && i + 4 < cap; i++)
+		out[i] = isprint((unsigned char)v[i]) ? v[i] : '?';
+	if (v[i] != '\0' && i + 4 <= cap)
+		memcpy(out + i, "...", 3), i += 3;
+	out[i] = '\0';
+	return out;
+}
+
+static int
+bad(char *err, size_t errlen, const char *v, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* "bad value 'V' (expected ...)"; always returns -1. */
+static int
+bad(char *err, size_t errlen, const char *v, const char *fmt, ...)
+{
+	char sv[80], exp[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(exp, sizeof(exp), fmt, ap);
+	va_end(ap);
+	snprintf(err, errlen, "bad value '%s' (expected %s)",
+	    shown(v, sv, sizeof(sv)), exp);
+	return -1;
+}
+
+/* Seconds as the shortest exact "Nd", "Nh", "Nm" or "Ns". */
+static const char *
+fmt_time(unsigned long s, char *buf, size_t cap)
+{
+	if (s != 0 && s % DAY == 0)
+		snprintf(buf, cap, "%lud", s / DAY);
+	else if (s != 0 && s % 3600 == 0)
+		snprintf(buf, cap, "%luh", s / 3600);
+	else if (s != 0 && s % 60 == 0)
+		snprintf(buf, cap, "%lum", s / 60);
+	else
+		snprintf(buf, cap, "%lus", s);
+	return buf;
+}
+
+/* 1..10 decimal digits at *pp into *out; advances *pp.  0 or -1. */
+static int
+digits(const char **pp, unsigned long long *out)
+{
+	const char *p = *pp;
+	unsigned long long v = 0;
+	int n;
+
+	for (n = 0; *p >= '0' && *p <= '9'; p++, n++) {
+		if (n >= 10)
+			return -1;
+		v = v * 10 + (unsigned)(*p - '0');
+	}
+	if (n == 0)
+		return -1;
+	*pp = p;
+	*out = v;
+	return 0;
+}
+
+/* "N", "Ns", "Nm", "Nh", "Nd" into seconds; -1 on junk or overflow. */
+static int
+parse_time(const char *s, unsigned long *out)
+{
+	unsigned long long v, mul = 1;
+
+	if (digits(&s, &v) == -1)
+		return -1;
+	switch (*s) {
+	case '\0': case 's': break;
+	case 'm': mul = 60; break;
+	case 'h': mul = 3600; break;
+	case 'd': mul = DAY; break;
+	default: return -1;
+	}
+	if (*s != '\0' && s[1] != '\0')
+		return -1;
+	if (v * mul > UINT_MAX)
+		return -1;
+	*out = (unsigned long)(v * mul);
+	return 0;
+}
+
+static int
+set_str(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	char **f = FIELD(c, k, char *);
+	size_t len = strlen(v);
+
+	if (len < k->min || len > k->max) {
+		if (k->min > 0 && len == 0)
+			return bad(err, errlen, v, "a non-empty value");
+		return bad(err, errlen, v, "at most %lu bytes", k->max);
+	}
+	free(*f);
+	*f = xstrdup(v);
+	return 0;
+}
+
+static int
+set_mode(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	unsigned long m = 0;
+	size_t i;
+
+	for (i = 0; v[i] != '\0'; i++) {
+		if (i >= 5 || v[i] < '0' || v[i] > '7')
+			break;
+		m = m * 8 + (unsigned long)(v[i] - '0');
+	}
+	if (i == 0 || v[i] != '\0' || m > k->max)
+		return bad(err, errlen, v, "an octal mode");
+	*FIELD(c, k, unsigned) = (unsigned)m;
+	return 0;
+}
+
+/* Digits only, within [min, max]. */
+static int
+parse_uint(const struct key *k, const char *v, unsigned long *out)
+{
+	unsigned long long n;
+
+	if (digits(&v, &n) == -1 || *v != '\0' || n < k->min || n > k->max)
+		return -1;
+	*out = (unsigned long)n;
+	return 0;
+}
+
+static int
+set_uint(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+
+	if (parse_uint(k, v, &n) == -1)
+		return bad(err, errlen, v, "a number from %lu to %lu",
+		    k->min, k->max);
+	*FIELD(c, k, unsigned) = (unsigned)n;
+	return 0;
+}
+
+static int
+set_port(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+
+	if (parse_uint(k, v, &n) == -1)
+		return bad(err, errlen, v, "a port from %lu to %lu",
+		    k->min, k->max);
+	*FIELD(c, k, int) = (int)n;
+	return 0;
+}
+
+static int
+set_time(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	char lo[24], hi[24];
+	unsigned long s;
+
+	if (parse_time(v, &s) == -1 || s < k->min || s > k->max)
+		return bad(err, errlen, v, "a time from %s to %s, "
+		    "with an optional s, m, h or d suffix",
+		    fmt_time(k->min, lo, sizeof(lo)),
+		    fmt_time(k->max, hi, sizeof(hi)));
+	*FIELD(c, k, unsigned) = (unsigned)s;
+	return 0;
+}
+
+static int
+set_bool(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1" };
+	static const char *const no[] = { "no", "false", "off", "0" };
+	size_t i;
+
+	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
+		if (strcasecmp(v, yes[i]) == 0) {
+			*FIELD(c, k, int) = 1;
+			return 0;
+		}
+		if (strcasecmp(v, no[i]) == 0) {
+			*FIELD(c, k, int) = 0;
+			return 0;
+		}
+	}
+	return bad(err, errlen, v, "yes or no");
+}
+
+static int
+set_listen(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	struct hostport hp;
+
+	(void)k;
+	if (*v == '\0' || strcasecmp(v, "none") == 0) {
+		c->has_listen = 0;
+		memset(&c->listen, 0, sizeof(c->listen));
+		return 0;
+	}
+	if (hostport_parse(v, 0, &hp) == -1 || hp.port == 0)
+		return bad(err, errlen, v, "none, ip:port or [ipv6]:port");
+	c->has_listen = 1;
+	c->listen = hp;
+	return 0;
+}
+
+static int
+set_bind(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	struct netaddr a;
+
+	(void)k;
+	if (*v == '\0') {
+		c->has_bind_address = 0;
+		memset(&c->bind_address, 0, sizeof(c->bind_address));
+		return 0;
+	}
+	if (netaddr_parse(v, &a) == -1)
+		return bad(err, errlen, v, "an IPv4 or IPv6 address");
+	c->has_bind_address = 1;
+	c->bind_address = a;
+	return 0;
+}
+
+/* A comma-separated list being walked by list_next. */
+struct list {
+	const char *p;          /* the rest; NULL when done */
+	int after_comma;        /* a blank rest is then an empty entry */
+};
+
+static void
+list_start(struct list *l, const char *v)
+{
+	l->p = v;
+	l->after_comma = 0;
+}
+
+/*
+ * Next entry, trimmed of spaces and tabs, into item.  Returns 1 with an
+ * entry, 0 at the end, -1 (message in err) on an empty entry ("a,,b",
+ * "a,") or an over-long one.  An all-blank value is an empty list.
+ */
+static int
+list_next(struct list *l, char *item, size_t cap, char *err, size_t errlen)
+{
+	const char *p = l->p, *e, *comma;
+
+	if (p == NULL)
+		return 0;
+	p += strspn(p, " \t");
+	if (*p == '\0' && !l->after_comma) {
+		l->p = NULL;
+		return 0;
+	}
+	comma = strchr(p, ',');
+	e = comma ? comma : p + strlen(p);
+	l->p = comma ? comma + 1 : NULL;
+	l->after_comma = 1;
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	if (e == p) {
+		snprintf(err, errlen, "empty list entry");
+		return -1;
+	}
+	if ((size_t)(e - p) >= cap) {
+		snprintf(err, errlen, "list entry too long");
+		return -1;
+	}
+	memcpy(item, p, (size_t)(e - p));
+	item[e - p] = '\0';
+	return 1;
+}
+
+static void
+strlist_free(struct strlist *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void
+strlist_add(struct strlist *l, const char *s)
+{
+	l->v = xrealloc(l->v, (l->n + 1) * sizeof(*l->v));
+	l->v[l->n++] = xstrdup(s);
+}
+
+static void
+strlist_copy(struct strlist *dst, const struct strlist *src)
+{
+	size_t i;
+
+	dst->n = 0;
+	dst->v = NULL;
+	for (i = 0; i < src->n; i++)
+		strlist_add(dst, src->v[i]);
+}
+
+static int
+set_nameservers(struct config *c, const struct key *k, const char *v,
+    char *err, size_t errlen)
+{
+	struct hostport ns[6];
+	struct list it;
+	char item[ITEM_MAX];
+	size_t n = 0;
+	int r;
+
+	(void)k;
+	list_start(&it, v);
+	while ((r = list_next(&it, item, sizeof(item), err,
+	    errlen)) == 1) {
+		if (n == sizeof(ns) / sizeof(ns[0])) {
+			snprintf(err, errlen, "too many entries (at most %zu)",
+			    sizeof(ns) / sizeof(ns[0]));
+			return -1;
+		}
+		if (hostport_parse(item, 53, &ns[n]) == -1)
+			return bad(err, errlen, item,
+			    "ip, ip:port or [ipv6]:port");
+		n++;
+	}
+	if (r == -1)
+		return -1;
+	memcpy(c->nameservers, ns, n * sizeof(ns[0]));
+	c->n_nameservers = n;
+	return 0;
+}
+
+static int
+set_networks(struct config *c, const struct key *k, const char *v,
+    char *err, size_t errlen)
+{
+	struct cidr *nets = NULL;
+	struct list it;
+	char item[ITEM_MAX];
+	size_t n = 0;
+	int r;
+
+	(void)k;
+	list_start(&it, v);
+	while ((r = list_next(&it, item, sizeof(item), err,
+	    errlen)) == 1) {
+		nets = xrealloc(nets, (n + 1) * sizeof(*nets));
+		if (cidr_parse(item, &nets[n]) == -1) {
+			free(nets);
+			return bad(err, errlen, item,
+			    "an address or a prefix such as 10.0.0.0/8");
+		}
+		n++;
+	}
+	if (r == -1) {
+		free(nets);
+		return -1;
+	}
+	free(c->allow_networks);
+	c->allow_networks = nets;
+	c->n_allow_networks = n;
+	return 0;
+}
+
+/* A user name: printable, no spaces; anything else is a typo. */
+static int
+set_strlist(struct config *c, const struct key *k, const char *v,
+    char *err, size_t errlen)
+{
+	struct strlist l = { 0, NULL };
+	struct list it;
+	char item[ITEM_MAX];
+	size_t i;
+	int r;
+
+	list_start(&it, v);
+	while ((r = list_next(&it, item, sizeof(item), err,
+	    errlen)) == 1) {
+		for (i = 0; item[i] != '\0'; i++)
+			if (!isgraph((unsigned char)item[i]))
+				break;
+		if (item[i] != '\0' || i > 255) {
+			strlist_free(&l);
+			return bad(err, errlen, item, "a name without spaces");
+		}
+		strlist_add(&l, item);
+	}
+	if (r == -1) {
+		strlist_free(&l);
+		return -1;
+	}
+	strlist_free(FIELD(c, k, struct strlist));
+	*FIELD(c, k, struct strlist) = l;
+	return 0;
+}
+
+/* "example.com" or "*.example.com", validated and lower-cased into out. */
+static int
+parse_skip_domain(const char *item, char *out, size_t cap)
+{
+	char dom[ADDR_DOMAIN_MAX + 1];
+	int wild = strncmp(item, "*.", 2) == 0;
+	const char *d = wild ? item + 2 : item;
+
+	if (address_parse_domain(d, strlen(d), dom) == -1)
+		return -1;
+	snprintf(out, cap, "%s%s", wild ? "*." : "", dom);
+	return 0;
+}
+
+static int
+set_domains(struct config *c, const struct key *k, const char *v,
+    char *err, size_t errlen)
+{
+	struct strlist l = { 0, NULL };
+	struct list it;
+	char item[ITEM_MAX], dom[ADDR_DOMAIN_MAX + 3];
+	int r;
+
+	list_start(&it, v);
+	while ((r = list_next(&it, item, sizeof(item), err,
+	    errlen)) == 1) {
+		if (parse_skip_domain(item, dom, sizeof(dom)) == -1) {
+			strlist_free(&l);
+			return bad(err, errlen, item,
+			    "a domain or *.domain");
+		}
+		strlist_add(&l, dom);
+	}
+	if (r == -1) {
+		strlist_free(&l);
+		return -1;
+	}
+	strlist_free(FIELD(c, k, struct strlist));
+	*FIELD(c, k, struct strlist) = l;
+	return 0;
+}
+
+/* A host name of LDH labels (one label is fine), lower-cased into out. */
+static int
+parse_hostname(const char *s, size_t len, char *out)
+{
+	size_t i, lab = 0;
+
+	if (len == 0 || len > ADDR_DOMAIN_MAX)
+		return -1;
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+
+		if (ch == '.') {
+			if (lab == 0 || s[i - 1] == '-')
+				return -1;
+			lab = 0;
+		} else if (isalnum(ch) || (ch == '-' && lab > 0)) {
+			if (++lab > 63)
+				return -1;
+		} else
+			return -1;
+		out[i] = (char)tolower(ch);
+	}
+	if (lab == 0 || s[len - 1] == '-')
+		return -1;
+	out[len] = '\0';
+	return 0;
+}
+
+/* "[ip]", "[ip]:port", "ip", "ip:port", "host" or "host:port". */
+static int
+parse_route_target(const char *t, struct route *r)
+{
+	struct hostport hp;
+	const char *colon;
+	long port;
+	size_t len;
+
+	if (hostport_parse(t, 0, &hp) == 0) {
+		r->literal = 1;
+		r->ip = hp.ip;
+		r->port = hp.port;
+		return 0;
+	}
+	colon = strchr(t, ':');
+	len = colon ? (size_t)(colon - t) : strlen(t);
+	if (colon != NULL) {
+		if (colon[1] < '1' || colon[1] > '9' ||
+		    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
+		    strlen(colon + 1) > 5 ||
+		    (port = strtol(colon + 1, NULL, 10)) > 65535)
+			return -1;
+		r->port = (int)port;
+	}
+	return parse_hostname(t, len, r->host);
+}
+
+static int
+parse_route(const char *item, struct route *r)
+{
+	const char *eq = strchr(item, '=');
+	char dom[ADDR_DOMAIN_MAX + 1];
+	size_t dl;
+
+	memset(r, 0, sizeof(*r));
+	if (eq == NULL)
+		return -1;
+	dl = (size_t)(eq - item);
+	while (dl > 0 && (item[dl - 1] == ' ' || item[dl - 1] == '\t'))
+		dl--;
+	if (address_parse_domain(item, dl, dom) == -1)
+		return -1;
+	memcpy(r->domain, dom, sizeof(r->domain));
+	eq++;
+	eq += strspn(eq, " \t");
+	return parse_route_target(eq, r);
+}
+
+static int
+set_routes(struct config *c, const struct key *k, const char *v,
+    char *err, size_t errlen)
+{
+	struct route *rt = NULL;
+	struct list it;
+	char item[ITEM_MAX];
+	size_t n = 0, i;
+	int r;
+
+	(void)k;
+	list_start(&it, v);
+	while ((r = list_next(&it, item, sizeof(item), err,
+	    errlen)) == 1) {
+		rt = xrealloc(rt, (n + 1) * sizeof(*rt));
+		if (parse_route(item, &rt[n]) == -1) {
+			free(rt);
+			return bad(err, errlen, item, "domain=[ip]:port or "
+			    "domain=host:port, port optional");
+		}
+		for (i = 0; i < n; i++)
+			if (strcmp(rt[i].domain, rt[n].domain) == 0)
+				break;
+		if (i < n) {
+			snprintf(err, errlen, "duplicate route for '%s'",
+			    rt[n].domain);
+			free(rt);
+			return -1;
+		}
+		n++;
+	}
+	if (r == -1) {
+		free(rt);
+		return -1;
+	}
+	free(c->routes);
+	c->routes = rt;
+	c->n_routes = n;
+	return 0;
+}
+
+/* "N/period" (period a time), or "0" / "none" for unlimited. */
+static int
+set_rate(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	unsigned long long n;
+	unsigned long period;
+	const char *p = v;
+
+	if (strcmp(v, "0") == 0 || strcasecmp(v, "none") == 0) {
+		c->domain_rate_count = 0;
+		c->domain_rate_period = 60;
+		return 0;
+	}
+	if (digits(&p, &n) == -1 || *p != '/' || n < k->min || n > k->max ||
+	    parse_time(p + 1, &period) == -1 || period < 1 || period > DAY)
+		return bad(err, errlen, v, "N/period such as 20/1m "
+		    "(N 1 to %lu, period 1s to 1d), or none", k->max);
+	c->domain_rate_count = (unsigned)n;
+	c->domain_rate_period = (unsigned)period;
+	return 0;
+}
+
+/* "" (main fills in the FQDN), a host name or an address literal. */
+static int
+set_helo(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	char host[ADDR_DOMAIN_MAX + 1], ip[NETADDR_STRLEN + 8];
+	struct netaddr a;
+	size_t len = strlen(v);
+	char **f = FIELD(c, k, char *);
+
+	if (len == 0)
+		host[0] = '\0';
+	else if (v[0] == '[' && len > 2 && len < sizeof(ip) &&
+	    v[len - 1] == ']') {
+		memcpy(ip, v + 1, len - 2);
+		ip[len - 2] = '\0';
+		if (netaddr_parse(ip, &a) == -1)
+			return bad(err, errlen, v, "a host name or [address]");
+		snprintf(host, sizeof(host), "%s", v);
+	} else if (parse_hostname(v, len, host) == -1)
+		return bad(err, errlen, v, "a host name or [address]");
+	free(*f);
+	*f = xstrdup(host);
+	return 0;
+}
+
+/* "", "<>", "local@domain" or "<local@domain>"; stored without brackets. */
+static int
+set_mail_from(struct config *c, const struct key *k, const char *v,
+    char *err, size_t errlen)
+{
+	struct mailbox mb;
+	char buf[ADDR_BUF];
+	char **f = FIELD(c, k, char *);
+
+	if (*v == '\0')
+		buf[0] = '\0';
+	else if (address_parse(v, strlen(v), &mb) == -1)
+		return bad(err, errlen, v, "an address, or empty for <>");
+	else
+		address_format(&mb, buf);
+	free(*f);
+	*f = xstrdup(buf);
+	return 0;
+}
+
+#define OFF(f) offsetof(struct config, f)
+
+static const struct key keys[] = {
+	/* server */
+	{ "socket", set_str, OFF(socket), "/run/savd/savd.sock", 1,
+	    SUN_PATH_MAX, OWN_STR },
+	{ "socket_mode", set_mode, OFF(socket_mode), "0660", 0, 07777, 0 },
+	{ "socket_group", set_str, OFF(socket_group), "", 0, 255, OWN_STR },
+	{ "listen", set_listen, 0, "none", 0, 0, 0 },
+	{ "user", set_str, OFF(user), "", 0, 255, OWN_STR },
+	{ "pid_file", set_str, OFF(pid_file), "", 0, 4095, OWN_STR },
+	{ "max_request_length", set_uint, OFF(max_request_length), "1024",
+	    512, 65536, 0 },
+	{ "max_pipeline", set_uint, OFF(max_pipeline), "64", 1, 10000, 0 },
+	{ "max_clients", set_uint, OFF(max_clients), "1024", 1, 1000000, 0 },
+	{ "client_idle_timeout", set_time, OFF(client_idle_timeout), "30s",
+	    1, DAY, 0 },
+	{ "admin_users", set_strlist, OFF(admin_users), "root", 0, 0,
+	    OWN_STRLIST },
+	/* cache */
+	{ "cache_file", set_str, OFF(cache_file), "/var/lib/savd/cache.tdb",
+	    0, 4095, OWN_STR },
+	{ "cache_hash_size", set_uint, OFF(cache_hash_size), "100003",
+	    1, 100000000, 0 },
+	{ "positive_ttl", set_time, OFF(positive_ttl), "24h", 0, 365 * DAY, 0 },
+	{ "negative_ttl", set_time, OFF(negative_ttl), "2h", 0, 365 * DAY, 0 },
+	{ "tempfail_ttl", set_time, OFF(tempfail_ttl), "5m", 0, 365 * DAY, 0 },
+	{ "domain_positive_ttl", set_time, OFF(domain_positive_ttl), "7d",
+	    0, 365 * DAY, 0 },
+	{ "domain_negative_ttl", set_time, OFF(domain_negative_ttl), "3h",
+	    0, 365 * DAY, 0 },
+	{ "positive_refresh", set_time, OFF(positive_refresh), "12h",
+	    0, 365 * DAY, 0 },
+	/* dns */
+	{ "nameservers", set_nameservers, 0, "", 0, 0, 0 },
+	{ "dns_timeout", set_time, OFF(dns_timeout), "5s", 1, 300, 0 },
+	{ "dns_retries", set_uint, OFF(dns_retries), "2", 0, 10, 0 },
+	/* smtp */
+	{ "smtp_port", set_port, OFF(smtp_port), "25", 1, 65535, 0 },
+	{ "helo_name", set_helo, OFF(helo_name), "", 0, 0, OWN_STR },
+	{ "mail_from", set_mail_from, OFF(mail_from), "", 0, 0, OWN_STR },
+	{ "bind_address", set_bind, 0, "", 0, 0, 0 },
+	{ "allow_networks", set_networks, 0, "", 0, 0, 0 },
+	{ "answer_timeout", set_time, OFF(answer_timeout), "20s", 1, 300, 0 },
+	{ "connect_timeout", set_time, OFF(connect_timeout), "10s",
+	    1, 3600, 0 },
+	{ "command_timeout", set_time, OFF(command_timeout), "30s",
+	    1, 3600, 0 },
+	{ "callout_timeout", set_time, OFF(callout_timeout), "60s",
+	    1, 3600, 0 },
+	{ "catchall_probe", set_bool, OFF(catchall_probe), "yes", 0, 1, 0 },
+	{ "max_mx_hosts", set_uint, OFF(max_mx_hosts), "5", 1, 100, 0 },
+	{ "max_mx_addresses", set_uint, OFF(max_mx_addresses), "10",
+	    1, 1000, 0 },
+	/* politeness */
+	{ "domain_rate", set_rate, 0, "20/1m", 1, 1000000, 0 },
+	{ "host_concurrency", set_uint, OFF(host_concurrency), "2",
+	    1, 1000, 0 },
+	{ "max_callouts", set_uint, OFF(max_callouts), "1000", 1, 1000000, 0 },
+	{ "max_rcpt_per_session", set_uint, OFF(max_rcpt_per_session), "10",
+	    1, SESS_MAX_RCPT, 0 },
+	{ "skip_domains", set_domains, OFF(skip_domains), "", 0, 0,
+	    OWN_STRLIST },
+	{ "routes", set_routes, 0, "", 0, 0, 0 },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+static const struct key *
+find_key(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+/*
+ * Set one key; the message in msg does not name the key.  Returns 0, -1
+ * for a bad value, -2 for an unknown key.  On error c is unchanged.
+ */
+static int
+set_one(struct config *c, const char *name, const char *v, char *msg,
+    size_t msglen)
+{
+	const struct key *k;
+	size_t i;
+
+	if ((k = find_key(name)) == NULL) {
+		snprintf(msg, msglen, "unknown key");
+		return -2;
+	}
+	for (i = 0; v[i] != '\0'; i++) {
+		if (i >= VALUE_MAX)
+			return bad(msg, msglen, v, "at most %d bytes",
+			    VALUE_MAX);
+		if (iscntrl((unsigned char)v[i]))
+			return bad(msg, msglen, v, "no control characters");
+	}
+	return k->set(c, k, v, msg, msglen);
+}
+
+void
+config_init(struct config *c)
+{
+	char msg[MSG_MAX];
+	size_t i;
+
+	memset(c, 0, sizeof(*c));
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].set(c, &keys[i], keys[i].def, msg,
+		    sizeof(msg)) != 0) {
+			/* Our own bug: a default the setter rejects. */
+			fprintf(stderr, "savd: default %s: %s\n",
+			    keys[i].name, msg);
+			abort();
+		}
+	}
+}
+
+void
+config_free(struct config *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].own == OWN_STR)
+			free(*FIELD(c, &keys[i], char *));
+		else if (keys[i].own == OWN_STRLIST)
+			strlist_free(FIELD(c, &keys[i], struct strlist));
+	}
+	free(c->allow_networks);
+	free(c->routes);
+	memset(c, 0, sizeof(*c));
+}
+
+int
+config_set(struct config *c, const char *key, const char *value,
+    char *err, size_t errlen)
+{
+	char msg[MSG_MAX], sk[80];
+	int r;
+
+	if ((r = set_one(c, key, value, msg, sizeof(msg))) == 0)
+		return 0;
+	if (r == -2)
+		snprintf(err, errlen, "unknown key '%s'",
+		    shown(key, sk, sizeof(sk)));
+	else
+		snprintf(err, errlen, "%s: %s", key, msg);
+	return -1;
+}
+
+/*
+ * The value part of a line: leading blanks skipped; either "quoted" (then
+ * only blanks or a comment may follow) or bare up to a '#' that starts the
+ * value or follows a blank, trailing blanks trimmed.  In place.
+ */
+static int
+line_value(char *v, char **out, char *msg, size_t msglen)
+{
+	char *e, *q;
+
+	v += strspn(v, " \t");
+	if (*v == '"') {
+		if ((q = strchr(v + 1, '"')) == NULL) {
+			snprintf(msg, msglen, "missing closing '\"'");
+			return -1;
+		}
+		*q++ = '\0';
+		q += strspn(q, " \t");
+		if (*q != '\0' && *q != '#') {
+			snprintf(msg, msglen, "text after closing '\"'");
+			return -1;
+		}
+		*out = v + 1;
+		return 0;
+	}
+	for (e = v; *e != '\0'; e++)
+		if (*e == '#' && (e == v || e[-1] == ' ' || e[-1] == '\t'))
+			break;
+	while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+		e--;
+	*e = '\0';
+	*out = v;
+	return 0;
+}
+
+/* One line, NUL-terminated, no LF.  Message carries no file/line prefix. */
+static int
+parse_line(struct config *c, char *line, char *msg, size_t msglen)
+{
+	char *key, *eq, *e, *v, sub[MSG_MAX], sk[80];
+	int r;
+
+	key = line + strspn(line, " \t");
+	if (*key == '\0' || *key == '#')
+		return 0;
+	if ((eq = strchr(key, '=')) == NULL) {
+		snprintf(msg, msglen, "missing '='");
+		return -1;
+	}
+	for (e = eq; e > key && (e[-1] == ' ' || e[-1] == '\t'); e--)
+		;
+	*e = '\0';
+	if (*key == '\0') {
+		snprintf(msg, msglen, "missing key before '='");
+		return -1;
+	}
+	if (line_value(eq + 1, &v, msg, msglen) == -1)
+		return -1;
+	if ((r = set_one(c, key, v, sub, sizeof(sub))) == -2)
+		snprintf(msg, msglen, "unknown key '%s'",
+		    shown(key, sk, sizeof(sk)));
+	else if (r == -1)
+		snprintf(msg, msglen, "%s: %s", key, sub);
+	return r == 0 ? 0 : -1;
+}
+
+int
+config_parse(struct config *c, const char *text, size_t len,
+    const char *fname, char *err, size_t errlen)
+{
+	char line[LINE_MAX_BYTES + 1], msg[MSG_MAX];
+	const char *p = text, *end = text + len, *nl;
+	unsigned long lineno = 0;
+	size_t n;
+
+	while (p < end) {
+		lineno++;
+		nl = memchr(p, '\n', (size_t)(end - p));
+		n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n > LINE_MAX_BYTES)
+			snprintf(msg, sizeof(msg), "line longer than %d bytes",
+			    LINE_MAX_BYTES);
+		else if (memchr(p, '\0', n) != NULL)
+			snprintf(msg, sizeof(msg), "NUL byte in line");
+		else {
+			memcpy(line, p, n);
+			line[n] = '\0';
+			if (parse_line(c, line, msg, sizeof(msg)) == 0) {
+				p = nl ? nl + 1 : end;
+				continue;
+			}
+		}
+		snprintf(err, errlen, "%s:%lu: %s", fname, lineno, msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+config_override(struct config *c, const char *kv, char *err, size_t errlen)
+{
+	char key[64], msg[MSG_MAX], sk[80];
+	const char *eq = strchr(kv, '=');
+	size_t kl;
+
+	if (eq == NULL) {
+		snprintf(err, errlen, "-o %s: missing '='",
+		    shown(kv, sk, sizeof(sk)));
+		return -1;
+	}
+	kl = (size_t)(eq - kv);
+	if (kl == 0 || kl >= sizeof(key)) {
+		snprintf(err, errlen, "-o %s: unknown key",
+		    shown(kv, sk, sizeof(sk)));
+		return -1;
+	}
+	memcpy(key, kv, kl);
+	key[kl] = '\0';
+	if (set_one(c, key, eq + 1, msg, sizeof(msg)) == 0)
+		return 0;
+	snprintf(err, errlen, "-o %s: %s", shown(key, sk, sizeof(sk)), msg);
+	return -1;
+}
+
+int
+config_check(const struct config *c, char *err, size_t errlen)
+{
+	if (c->connect_timeout > c->callout_timeout) {
+		snprintf(err, errlen, "connect_timeout (%us) must not exceed "
+		    "callout_timeout (%us)", c->connect_timeout,
+		    c->callout_timeout);
+		return -1;
+	}
+	if (c->command_timeout > c->callout_timeout) {
+		snprintf(err, errlen, "command_timeout (%us) must not exceed "
+		    "callout_timeout (%us)", c->command_timeout,
+		    c->callout_timeout);
+		return -1;
+	}
+	if (c->max_rcpt_per_session < 1 ||
+	    c->max_rcpt_per_session > SESS_MAX_RCPT) {
+		snprintf(err, errlen, "max_rcpt_per_session must be from 1 "
+		    "to %d", SESS_MAX_RCPT);
+		return -1;
+	}
+	if (c->socket == NULL || c->socket[0] == '\0') {
+		snprintf(err, errlen, "socket must not be empty");
+		return -1;
+	}
+	if (c->has_listen && c->listen.port == 0) {
+		snprintf(err, errlen, "listen needs a port");
+		return -1;
+	}
+	return 0;
+}
+
+/* dst is overwritten, not freed: config_free it first if it held one. */
+void
+config_copy(struct config *dst, const struct config *src)
+{
+	size_t i;
+
+	*dst = *src;
+	for (i = 0; i < NKEYS; i++) {
+		if (keys[i].own == OWN_STR) {
+			char *const *s = FIELD(src, &keys[i], char *const);
+
+			*FIELD(dst, &keys[i], char *) = *s ? xstrdup(*s) : NULL;
+		} else if (keys[i].own == OWN_STRLIST)
+			strlist_copy(FIELD(dst, &keys[i], struct strlist),
+			    FIELD(src, &keys[i], const struct strlist));
+	}
+	dst->allow_networks = NULL;
+	if (src->n_allow_networks > 0) {
+		dst->allow_networks = xcalloc(src->n_allow_networks,
+		    sizeof(*dst->allow_networks));
+		memcpy(dst->allow_networks, src->allow_networks,
+		    src->n_allow_networks * sizeof(*dst->allow_networks));
+	}
+	dst->routes = NULL;
+	if (src->n_routes > 0) {
+		dst->routes = xcalloc(src->n_routes, sizeof(*dst->routes));
+		memcpy(dst->routes, src->routes,
+		    src->n_routes * sizeof(*dst->routes));
+	}
+}
+
+/*
+ * "example.com" matches that domain only; "*.example.com" matches its
+ * subdomains (a.example.com, a.b.example.com) but not example.com itself,
+ * so that skipping a parent needs both entries and is never an accident.
+ */
+int
+config_skip_domain(const struct config *c, const char *domain)
+{
+	size_t i, dl = strlen(domain), sl;
+	const char *e;
+
+	for (i = 0; i < c->skip_domains.n; i++) {
+		e = c->skip_domains.v[i];
+		if (e[0] == '*' && e[1] == '.') {
+			sl = strlen(e + 1);     /* ".example.com" */
+			if (dl > sl && strcasecmp(domain + dl - sl, e + 1) == 0)
+				return 1;
+		} else if (strcasecmp(e, domain) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+const struct route *
+config_route(const struct config *c, const char *domain)
+{
+	size_t i;
+
+	for (i = 0; i < c->n_routes; i++)
+		if (strcasecmp(c->routes[i].domain, domain) == 0)
+			return &c->routes[i];
+	return NULL;
+}
+
+int
+config_admin_user(const struct config *c, const char *username)
+{
+	size_t i;
+
+	for (i = 0; i < c->admin_users.n; i++)
+		if (strcmp(c->admin_users.v[i], username) == 0)
+			return 1;
+	return 0;
+}

@@ -1,0 +1,360 @@
+/*
+ * session.c - the SMTP client dialogue of one callout session as a pure
+ * state machine: reply lines and failures in, commands and per-recipient
+ * verdicts out.  Every state change goes through enter(), the one place
+ * that sends the command a state waits for.
+ * Must not: do I/O, keep time, or map replies to answers itself (that is
+ * verdict.c).  A CR or LF in anything we would send is our bug: abort.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "session.h"
+
+static const char *const state_names[SS__COUNT] = {
+	[SS_GREETING] = "greeting", [SS_EHLO] = "ehlo", [SS_HELO] = "helo",
+	[SS_MAIL] = "mail", [SS_RCPT] = "rcpt", [SS_PROBE] = "probe",
+	[SS_QUIT] = "quit", [SS_DONE] = "done",
+};
+
+/* The dialogue stage whose reply each waiting state receives. */
+static const enum smtp_stage state_stage[SS__COUNT] = {
+	[SS_GREETING] = STAGE_GREETING, [SS_EHLO] = STAGE_EHLO,
+	[SS_HELO] = STAGE_HELO, [SS_MAIL] = STAGE_MAIL,
+	[SS_RCPT] = STAGE_RCPT, [SS_PROBE] = STAGE_PROBE,
+	[SS_QUIT] = STAGE_RCPT, [SS_DONE] = STAGE_RCPT,
+};
+
+const char *
+sess_state_name(enum sess_state st)
+{
+	if ((unsigned)st >= SS__COUNT || state_names[st] == NULL)
+		return "?";
+	return state_names[st];
+}
+
+/* Anything that goes on the wire: a CR or LF would inject commands. */
+static void
+check_arg(const char *s)
+{
+	if (s == NULL || strpbrk(s, "\r\n") != NULL) {
+		fprintf(stderr, "session: CR/LF or NULL in an SMTP argument\n");
+		abort();
+	}
+}
+
+static void
+put_cmd(struct buf *out, const char *fmt, const char *arg)
+{
+	check_arg(arg);
+	buf_printf(out, fmt, arg);
+}
+
+static void
+copy_str(char *dst, size_t cap, const char *src)
+{
+	snprintf(dst, cap, "%s", src != NULL ? src : "");
+}
+
+/* Give rcpt i the verdict v, with our mx and the remote's text. */
+static void
+give(struct session *s, size_t i, const struct verdict *v, int decided,
+    const char *text)
+{
+	struct sess_rcpt *r = &s->rcpt[i];
+
+	r->v = *v;
+	r->decided = decided;
+	copy_str(r->v.mx, sizeof(r->v.mx), s->mx);
+	if (text != NULL)
+		copy_str(r->v.text, sizeof(r->v.text), text);
+}
+
+/* Every undecided rcpt from index from on gets v. */
+static void
+give_rest(struct session *s, size_t from, const struct verdict *v,
+    int decided, const char *text)
+{
+	size_t i;
+
+	for (i = from; i < s->nrcpt; i++)
+		if (!s->rcpt[i].decided)
+			give(s, i, v, decided, text);
+}
+
+void
+sess_init(struct session *s, const char *helo_name, const char *mail_from,
+    const char *probe, const char *mx)
+{
+	check_arg(helo_name);
+	check_arg(mail_from);
+	if (probe != NULL)
+		check_arg(probe);
+	memset(s, 0, sizeof(*s));
+	s->state = SS_GREETING;
+	s->helo_name = helo_name;
+	s->mail_from = mail_from;
+	s->probe = probe;
+	s->mx = mx != NULL ? mx : "";
+	smtpreply_reset(&s->reply);
+}
+
+int
+sess_add_rcpt(struct session *s, const char *addr)
+{
+	struct sess_rcpt *r;
+
+	check_arg(addr);
+	if (s->nrcpt >= SESS_MAX_RCPT || s->state != SS_GREETING)
+		return -1;
+	r = &s->rcpt[s->nrcpt++];
+	r->addr = addr;
+	r->decided = 0;
+	verdict_set(&r->v, RES_DEFER, R_TEMPFAIL, SRC_CALLOUT);
+	copy_str(r->v.mx, sizeof(r->v.mx), s->mx);
+	return 0;
+}
+
+/*
+ * Enter state st: send what that state waits a reply to.  The one place
+ * where s->state changes.
+ */
+static enum sess_action
+enter(struct session *s, enum sess_state st, struct buf *out)
+{
+	size_t i;
+
+	s->state = st;
+	switch (st) {
+	case SS_EHLO:
+		put_cmd(out, "EHLO %s\r\n", s->helo_name);
+		break;
+	case SS_HELO:
+		put_cmd(out, "HELO %s\r\n", s->helo_name);
+		break;
+	case SS_MAIL:
+		put_cmd(out, "MAIL FROM:<%s>\r\n", s->mail_from);
+		for (i = 0; s->pipelining && i < s->nrcpt; i++)
+			put_cmd(out, "RCPT TO:<%s>\r\n", s->rcpt[i].addr);
+		break;
+	case SS_RCPT:
+		if (!s->pipelining)
+			put_cmd(out, "RCPT TO:<%s>\r\n",
+			    s->rcpt[s->replied].addr);
+		break;
+	case SS_PROBE:
+		put_cmd(out, "RCPT TO:<%s>\r\n", s->probe);
+		break;
+	case SS_QUIT:
+		buf_adds(out, "QUIT\r\n");
+		return SA_QUIT;
+	case SS_DONE:
+		return SA_CLOSE;
+	default:
+		abort();
+	}
+	return SA_CONTINUE;
+}
+
+/* Does the banner's first word equal our own helo_name?  (We call us.) */
+static int
+greets_as_us(const struct session *s, const char *text)
+{
+	size_t n = strcspn(text, " ");
+
+	return s->helo_name[0] != '\0' && n == strlen(s->helo_name) &&
+	    strncasecmp(text, s->helo_name, n) == 0;
+}
+
+/* What follows a successful greeting/EHLO/HELO/MAIL. */
+static enum sess_state
+next_after_ok(struct session *s, int code, const char *text)
+{
+	struct verdict v;
+
+	switch (s->state) {
+	case SS_GREETING:
+		if (!greets_as_us(s, text))
+			return SS_EHLO;
+		verdict_set(&v, RES_UNKNOWN, R_SKIPPED, SRC_POLICY);
+		v.code = 250;
+		give_rest(s, 0, &v, 1, text);
+		return SS_QUIT;
+	case SS_EHLO:
+		if (code / 100 != 2)
+			return SS_HELO;         /* 5xx EHLO: try HELO */
+		s->esmtp = 1;
+		return SS_MAIL;
+	case SS_HELO:
+		return SS_MAIL;
+	default:                                /* SS_MAIL */
+		return s->nrcpt > 0 ? SS_RCPT : SS_QUIT;
+	}
+}
+
+/* A reply before any RCPT: it goes on, or it decides everybody. */
+static enum sess_state
+on_setup_reply(struct session *s, int code, const char *text)
+{
+	enum smtp_stage stage = state_stage[s->state];
+	struct verdict v;
+	int r;
+
+	if (s->state == SS_MAIL && s->mail_from[0] != '\0')
+		stage = STAGE_MAIL_SENDER;
+	r = verdict_from_reply(&v, stage, code, text);
+	if (r == 1) {
+		give_rest(s, 0, &v, 1, text);
+		return SS_QUIT;
+	}
+	if (r == 0) {
+		give_rest(s, 0, &v, 0, text);
+		return code == 421 ? SS_DONE : SS_QUIT;
+	}
+	if (code / 100 == 2 || (s->state == SS_EHLO && code / 100 == 5))
+		return next_after_ok(s, code, text);
+	return SS_QUIT;         /* unclassified: leave them undecided */
+}
+
+static int
+any_accepted(const struct session *s)
+{
+	size_t i;
+
+	for (i = 0; i < s->nrcpt; i++)
+		if (s->rcpt[i].decided && s->rcpt[i].v.result == RES_OK)
+			return 1;
+	return 0;
+}
+
+/* The reply to RCPT number s->replied. */
+static enum sess_state
+on_rcpt_reply(struct session *s, int code, const char *text)
+{
+	struct verdict v;
+	size_t i = s->replied;
+	int r;
+
+	r = verdict_from_reply(&v, STAGE_RCPT, code, text);
+	if (code == 421) {              /* closing: this and the rest move on */
+		s->backoff = 1;
+		give_rest(s, i, &v, 0, text);
+		s->replied = s->nrcpt;
+		return SS_DONE;
+	}
+	if (r >= 0)
+		give(s, i, &v, r, text);
+	s->replied++;
+	if (s->replied < s->nrcpt)
+		return SS_RCPT;
+	if (s->probe != NULL && any_accepted(s))
+		return SS_PROBE;
+	return SS_QUIT;
+}
+
+/* The probe's reply: accepted makes every accepted rcpt a catch-all. */
+static enum sess_state
+on_probe_reply(struct session *s, int code, const char *text)
+{
+	struct verdict v;
+	size_t i;
+
+	if (verdict_from_reply(&v, STAGE_PROBE, code, text) == 1) {
+		for (i = 0; i < s->nrcpt; i++) {
+			struct sess_rcpt *r = &s->rcpt[i];
+
+			if (!r->decided || r->v.result != RES_OK)
+				continue;
+			/* The answer is about the real address: its text. */
+			copy_str(v.text, sizeof(v.text), r->v.text);
+			v.code = 250;
+			give(s, i, &v, 1, NULL);
+		}
+	}
+	return code == 421 ? SS_DONE : SS_QUIT;
+}
+
+/* The failure's verdict for every rcpt still waiting for its own reply. */
+static enum sess_action
+fail_with(struct session *s, enum smtp_failure f, const char *text)
+{
+	struct verdict v;
+	size_t from = s->state == SS_RCPT || s->state == SS_PROBE ?
+	    s->replied : 0;
+
+	if (s->state != SS_QUIT && s->state != SS_DONE) {
+		verdict_from_failure(&v, f, text);
+		give_rest(s, from, &v, 0, NULL);
+	}
+	smtpreply_reset(&s->reply);
+	return enter(s, SS_DONE, NULL);
+}
+
+enum sess_action
+sess_failure(struct session *s, enum smtp_failure f)
+{
+	return fail_with(s, f, NULL);
+}
+
+/* EHLO keyword lines: "250-PIPELINING", "250 PIPELINING ..." (not the
+ * first line, which names the host). */
+static void
+scan_ehlo_line(struct session *s, const char *line, size_t len)
+{
+	static const char kw[] = "PIPELINING";
+	size_t n = sizeof(kw) - 1;
+
+	if (s->reply.nlines < 2 || len < 4 + n || line[0] != '2')
+		return;
+	if (strncasecmp(line + 4, kw, n) == 0 &&
+	    (len == 4 + n || line[4 + n] == ' '))
+		s->pipelining = 1;
+}
+
+/* A complete reply arrived in a waiting state: decide the next state. */
+static enum sess_state
+on_reply(struct session *s, int code, const char *text)
+{
+	if (code >= 400 && smtpreply_says_backoff(code, text))
+		s->backoff = 1;
+	switch (s->state) {
+	case SS_RCPT:
+		return on_rcpt_reply(s, code, text);
+	case SS_PROBE:
+		return on_probe_reply(s, code, text);
+	default:
+		return on_setup_reply(s, code, text);
+	}
+}
+
+enum sess_action
+sess_line(struct session *s, const char *line, size_t len, struct buf *out)
+{
+	char bad[SAV_TEXT_MAX];
+	enum sess_state next;
+
+	if (s->state == SS_QUIT || s->state == SS_DONE)
+		return enter(s, SS_DONE, out);
+	switch (smtpreply_feed(&s->reply, line, len)) {
+	case SR_MORE:
+		if (s->state == SS_EHLO)
+			scan_ehlo_line(s, line, len);
+		return SA_CONTINUE;
+	case SR_DONE:
+		if (s->state == SS_EHLO)
+			scan_ehlo_line(s, line, len);
+		break;
+	default:
+		smtp_sanitise(bad, sizeof(bad), line, len);
+		return fail_with(s, FAIL_GARBLED, bad);
+	}
+	if (s->reply.code / 100 == 3) {         /* no 3xx before DATA */
+		smtp_sanitise(bad, sizeof(bad), line, len);
+		return fail_with(s, FAIL_GARBLED, bad);
+	}
+	next = on_reply(s, s->reply.code, s->reply.text);
+	smtpreply_reset(&s->reply);
+	return enter(s, next, out);
+}

@@ -1,0 +1,83 @@
+/*
+ * session.h - the SMTP client dialogue of one callout session as a pure
+ * state machine: (state, event) -> commands to send + per-recipient
+ * verdicts.  No sockets, no timers: the caller (callout.c) does the I/O
+ * and turns timeouts and lost connections into events.
+ *
+ * One session = one target address, one domain, one MAIL FROM, up to
+ * SESS_MAX_RCPT recipients, plus an optional catch-all probe.
+ */
+#ifndef SAVD_SESSION_H
+#define SAVD_SESSION_H
+
+#include <stddef.h>
+#include "verdict.h"
+#include "smtpreply.h"
+#include "buf.h"
+
+#define SESS_MAX_RCPT 100
+
+enum sess_state {
+	SS_GREETING,            /* connected, waiting for the banner */
+	SS_EHLO,
+	SS_HELO,
+	SS_MAIL,                /* waiting for the MAIL reply */
+	SS_RCPT,                /* waiting for RCPT replies */
+	SS_PROBE,               /* waiting for the catch-all probe reply */
+	SS_QUIT,                /* QUIT sent, results final */
+	SS_DONE,                /* results final, close the connection */
+	SS__COUNT
+};
+
+enum sess_action {
+	SA_CONTINUE,            /* flush out (if non-empty), wait for a line */
+	SA_QUIT,                /* results final; out holds QUIT: flush it and
+	                           wait briefly for the reply or close */
+	SA_CLOSE,               /* results final; close now, send nothing */
+};
+
+struct sess_rcpt {
+	const char *addr;       /* "local@domain", caller-owned, no CR/LF */
+	int decided;            /* 1: v is the answer; 0: v is a move-on defer */
+	struct verdict v;
+};
+
+struct session {
+	enum sess_state state;
+	const char *helo_name;  /* our name for EHLO/HELO and loop detection */
+	const char *mail_from;  /* "" = null sender */
+	const char *probe;      /* "random@domain" or NULL = no probe */
+	const char *mx;         /* "host[ip]", copied into verdicts */
+	int esmtp;              /* EHLO accepted */
+	int pipelining;         /* PIPELINING advertised */
+	int backoff;            /* the remote asked us to slow down (421 ...) */
+	size_t nrcpt;
+	size_t replied;         /* RCPT replies received so far */
+	struct sess_rcpt rcpt[SESS_MAX_RCPT];
+	struct smtp_reply reply;
+};
+
+/* Strings are borrowed and must outlive the session. */
+void sess_init(struct session *s, const char *helo_name, const char *mail_from,
+    const char *probe, const char *mx);
+/* Add a recipient before the dialogue starts; -1 when full. */
+int sess_add_rcpt(struct session *s, const char *addr);
+
+/*
+ * One reply line (without CRLF) arrived.  Commands to send next are
+ * appended to out.  Each recipient is undecided (decided=0, verdict =
+ * defer tempfail "no answer yet") until its answer is known.
+ * When the greeting's first word equals helo_name (case-insensitive) every
+ * recipient is decided unknown skipped.  With PIPELINING, MAIL and all RCPTs
+ * go in one write; the probe is sent only after a real RCPT got 2xx.
+ */
+enum sess_action sess_line(struct session *s, const char *line, size_t len,
+    struct buf *out);
+
+/* A timeout, a lost connection or garbage: every undecided recipient gets
+ * the failure's verdict; always SA_CLOSE (no QUIT after a timeout). */
+enum sess_action sess_failure(struct session *s, enum smtp_failure f);
+
+const char *sess_state_name(enum sess_state);
+
+#endif
