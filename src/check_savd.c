@@ -37,10 +37,14 @@ static const struct {
 	const char *uom;
 } perf_stats[] = {
 	{ "clients", "" },
+	{ "pending", "" },
 	{ "requests", "c" },
+	{ "verifications", "c" },
 	{ "cache_hits", "c" },
 	{ "cache_misses", "c" },
 	{ "callouts", "c" },
+	{ "accepted", "c" },
+	{ "evicted", "c" },
 	{ "uptime", "s" },
 };
 

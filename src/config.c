@@ -50,8 +50,10 @@ shown(const char *v, char *out, size_t cap)
 
 	for (i = 0; v[i] != '\0' && i < 60 && i + 4 < cap; i++)
 		out[i] = isprint((unsigned char)v[i]) ? v[i] : '?';
-	if (v[i] != '\0' && i + 4 <= cap)
-		memcpy(out + i, "...", 3), i += 3;
+	if (v[i] != '\0' && i + 4 <= cap) {
+		memcpy(out + i, "...", 3);
+		i += 3;
+	}
 	out[i] = '\0';
 	return out;
 }
@@ -880,7 +882,7 @@ line_value(char *v, char **out, char *msg, size_t msglen)
 static int
 parse_line(struct config *c, char *line, char *msg, size_t msglen)
 {
-	char *key, *eq, *e, *v, sub[MSG_MAX], sk[80];
+	char *key, *eq, *e, *v, sub[MSG_MAX - 64], sk[80];
 	int r;
 
 	key = line + strspn(line, " \t");
@@ -941,19 +943,22 @@ config_parse(struct config *c, const char *text, size_t len,
 	return 0;
 }
 
+/* "key=value"; blanks around the '=' are forgiven as in the file. */
 int
 config_override(struct config *c, const char *kv, char *err, size_t errlen)
 {
-	char key[64], msg[MSG_MAX], sk[80];
+	char key[64], val[VALUE_MAX + 2], msg[MSG_MAX], sk[80];
 	const char *eq = strchr(kv, '=');
-	size_t kl;
+	size_t kl, vl;
 
 	if (eq == NULL) {
 		snprintf(err, errlen, "-o %s: missing '='",
 		    shown(kv, sk, sizeof(sk)));
 		return -1;
 	}
-	kl = (size_t)(eq - kv);
+	for (kl = (size_t)(eq - kv); kl > 0 &&
+	    (kv[kl - 1] == ' ' || kv[kl - 1] == '\t'); kl--)
+		;
 	if (kl == 0 || kl >= sizeof(key)) {
 		snprintf(err, errlen, "-o %s: unknown key",
 		    shown(kv, sk, sizeof(sk)));
@@ -961,7 +966,16 @@ config_override(struct config *c, const char *kv, char *err, size_t errlen)
 	}
 	memcpy(key, kv, kl);
 	key[kl] = '\0';
-	if (set_one(c, key, eq + 1, msg, sizeof(msg)) == 0)
+	eq++;
+	eq += strspn(eq, " \t");
+	for (vl = strlen(eq); vl > 0 && (eq[vl - 1] == ' ' ||
+	    eq[vl - 1] == '\t'); vl--)
+		;
+	if (vl > VALUE_MAX)
+		vl = VALUE_MAX + 1;     /* too long: set_one reports it */
+	memcpy(val, eq, vl);
+	val[vl] = '\0';
+	if (set_one(c, key, val, msg, sizeof(msg)) == 0)
 		return 0;
 	snprintf(err, errlen, "-o %s: %s", shown(key, sk, sizeof(sk)), msg);
 	return -1;

@@ -23,6 +23,7 @@
 #include "autoconf.h"
 #include "admin.h"
 #include "config.h"
+#include "dns.h"
 #include "log.h"
 #include "server.h"
 #include "verify.h"
@@ -152,6 +153,7 @@ reload(void)
 		log_warn("reload: socket and listen changes need a restart");
 	server_reconfigure(fresh);
 	admin_configure(m.loop, fresh);
+	dnsq_reconfigure(fresh);
 	verify_reconfigure(fresh);
 	config_free(m.cfg);
 	free(m.cfg);
@@ -316,6 +318,7 @@ main(int argc, char **argv)
 
 	m.loop = ev_default_loop(EVFLAG_AUTO);
 	admin_configure(m.loop, m.cfg);
+	dnsq_init(m.loop, m.cfg);
 	verify_init(m.loop, m.cfg);
 	server_start(m.loop, m.cfg, admin_handle);
 	ev_signal_init(&m.sighup, on_signal, SIGHUP);
@@ -329,6 +332,7 @@ main(int argc, char **argv)
 	ev_run(m.loop, 0);
 
 	verify_shutdown();
+	dnsq_shutdown();
 	if (m.cfg->pid_file[0] != '\0')
 		unlink(m.cfg->pid_file);
 	log_info("savd stopped");

@@ -28,6 +28,7 @@ struct req {
 	char line[REQUEST_MAX];
 	size_t len;
 	int overflow;
+	int answer_s;           /* timeout=N option given, else 0 */
 };
 
 static void
@@ -106,6 +107,8 @@ build_verify(struct req *r, const char *verb, int argc, char **argv)
 			    "without spaces\n", argv[i]);
 			exit(EXIT_ERROR);
 		}
+		if (strncasecmp(argv[i], "timeout=", 8) == 0)
+			r->answer_s = atoi(argv[i] + 8);
 		req_add(r, " ");
 		req_add(r, argv[i]);
 	}
@@ -201,7 +204,7 @@ main(int argc, char **argv)
 {
 	const char *target = SAVD_SOCKET;
 	struct req r;
-	int c, i, timeout_ms = DEFAULT_TIMEOUT_MS;
+	int c, i, timeout_ms = -1;
 
 	while ((c = getopt(argc, argv, "+hs:t:V")) != -1) {
 		switch (c) {
@@ -239,5 +242,10 @@ main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_ERROR;
 	}
+	/* Without -t, outwait the deadline the request asked for. */
+	if (timeout_ms == -1)
+		timeout_ms = r.answer_s > 0 && r.answer_s <= 300 &&
+		    (r.answer_s + 5) * 1000 > DEFAULT_TIMEOUT_MS ?
+		    (r.answer_s + 5) * 1000 : DEFAULT_TIMEOUT_MS;
 	return run(target, &r, timeout_ms);
 }

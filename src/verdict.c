@@ -126,8 +126,10 @@ verdict_from_reply(struct verdict *v, enum smtp_stage stage, int code,
 	int class = code / 100;
 
 	if (class == 4) {
+		if (stage == STAGE_PROBE)
+			return -1;
 		set_remote(v, RES_DEFER, R_TEMPFAIL, code, text);
-		return stage == STAGE_PROBE ? -1 : 0;
+		return 0;
 	}
 	if (class == 2) {
 		switch (stage) {

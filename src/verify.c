@@ -1,62 +1,553 @@
 /*
- * verify.c - a request's life.  This first version applies the policy
- * answers that need no network (null sender, skip_domains); everything
- * else is answered `defer inprogress` until the callout engine exists.
+ * verify.c - a request's life: policy -> cache -> in-flight table ->
+ * limits -> callout -> cache store -> answer (PROTOCOL.md 2, 3, 3a).
+ *
+ * Identical questions share one entry and one callout.  Every waiting
+ * request has its own deadline; when it passes the request is answered
+ * (inprogress, or ratelimited/overloaded while still queued) and the
+ * callout goes on so that the retry is answered from the cache.  Nothing
+ * here talks to the network or to TDB directly.
  */
+#include <sys/queue.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include <uthash.h>
 
 #include "verify.h"
+#include "cache.h"
+#include "callout.h"
 #include "log.h"
+#include "ratelimit.h"
+#include "record.h"
+#include "xmalloc.h"
+
+#define COMMIT_EVERY    0.1     /* seconds between cache commits */
+#define EXPIRE_EVERY    1.0     /* seconds between expiry steps */
+#define EXPIRE_BUDGET   2000    /* records examined per step */
+#define SWEEP_EVERY     60.0    /* forget full domain buckets */
+
+enum entry_state { E_QUEUED, E_RUNNING };
+enum queue_why { Q_RATE, Q_OVERLOAD };
+
+struct entry;
+
+struct waiter {
+	TAILQ_ENTRY(waiter) entry;
+	struct entry *e;
+	struct slot *slot;
+	ev_timer deadline;
+	ev_tstamp started;
+	char client[PROTO_NOTE_MAX];
+	char id[PROTO_NOTE_MAX];
+};
+
+struct entry {
+	UT_hash_handle hh;
+	TAILQ_ENTRY(entry) qentry;
+	enum entry_state state;
+	enum queue_why why;
+	int refresh;                    /* background refresh of a positive */
+	char key[2 * ADDR_BUF + 2];     /* "mail_from|addr" */
+	struct mailbox mb;
+	char addr[ADDR_BUF];
+	char mail_from[ADDR_BUF];
+	int recipient;                  /* RECIPIENT: routes apply */
+	TAILQ_HEAD(, waiter) waiters;
+};
+
+struct bucket {
+	UT_hash_handle hh;
+	char domain[ADDR_DOMAIN_MAX + 1];
+	struct rl_bucket b;
+};
 
 static struct {
 	struct ev_loop *loop;
 	const struct config *cfg;
+	struct cache *cache;
+	struct entry *inflight;         /* by key */
+	struct bucket *buckets;         /* by domain */
+	unsigned running;
+	TAILQ_HEAD(, entry) queue;
+	ev_timer queue_timer;
+	ev_timer commit_timer, expire_timer, sweep_timer;
 	struct verify_stats st;
-} vfy;
+} vfy = { .queue = TAILQ_HEAD_INITIALIZER(vfy.queue) };
+
+static void pump_queue_soon(double delay);
+
+/* --- answers ------------------------------------------------------------ */
+
+static void
+log_answer(const struct entry *e, const char *addr, const struct verdict *v,
+    long age, ev_tstamp started, const char *client, const char *id)
+{
+	log_info("verify result=%s reason=%s code=%d addr=<%s> from=<%s> "
+	    "source=%s mx=%s age=%ld ms=%ld%s%s%s%s",
+	    verdict_result_name(v->result), verdict_reason_name(v->reason),
+	    v->code, addr, e ? e->mail_from : "",
+	    verdict_source_name(v->source), v->mx[0] ? v->mx : "-", age,
+	    (long)((ev_now(vfy.loop) - started) * 1000 + 0.5),
+	    client[0] ? " client=" : "", client, id[0] ? " id=" : "", id);
+}
+
+/* Answer a request that never waited (policy, cache). */
+static void
+answer_now(struct slot *s, const struct request *req, const char *addr,
+    const struct verdict *v, long age)
+{
+	log_answer(NULL, addr, v, age, ev_now(vfy.loop), req->client, req->id);
+	slot_answer_verdict(s, v, age);
+}
+
+static void
+waiter_answer(struct waiter *w, const struct verdict *v)
+{
+	struct entry *e = w->e;
+
+	log_answer(e, e->addr, v, -1, w->started, w->client, w->id);
+	slot_answer_verdict(w->slot, v, -1);
+	slot_release(w->slot);
+	ev_timer_stop(vfy.loop, &w->deadline);
+	TAILQ_REMOVE(&e->waiters, w, entry);
+	free(w);
+}
+
+static void
+entry_free(struct entry *e)
+{
+	if (e->state == E_QUEUED)
+		TAILQ_REMOVE(&vfy.queue, e, qentry);
+	HASH_DEL(vfy.inflight, e);
+	vfy.st.inflight--;
+	free(e);
+}
+
+/* --- cache ---------------------------------------------------------- */
+
+static long long
+now_unix(void)
+{
+	return (long long)time(NULL);
+}
+
+/* A fresh cached answer for e's question, or 0. */
+static int
+cache_lookup(const struct mailbox *mb, const char *mail_from,
+    struct verdict *v, long *age, int *stale)
+{
+	struct record r;
+	char key[ADDR_BUF + 8];
+	long long now = now_unix();
+	size_t kl;
+
+	kl = address_domain_key(mb->domain, key, sizeof(key));
+	if (kl > 0 && cache_get(vfy.cache, key, kl, &r, now) &&
+	    (r.reason != R_NULLSENDER || mail_from[0] == '\0')) {
+		*stale = 0;
+		goto hit;
+	}
+	kl = address_key(mb, key, sizeof(key));
+	if (kl > 0 && mail_from[0] == '\0' &&
+	    cache_get(vfy.cache, key, kl, &r, now)) {
+		*stale = record_stale(&r, now);
+		goto hit;
+	}
+	return 0;
+hit:
+	record_to_verdict(&r, v);
+	*age = (long)(now - r.created);
+	if (*age < 0)
+		*age = 0;
+	return 1;
+}
+
+/* Store what the callout found: the domain's record or the address's. */
+static void
+cache_store(const struct entry *e, const struct verdict *v)
+{
+	struct record r;
+	char key[ADDR_BUF + 8];
+	long long now = now_unix();
+	int domain = record_domain_wide(v);
+	size_t kl;
+
+	/* Answers with another MAIL FROM do not speak for <>. */
+	if (e->mail_from[0] != '\0' && !(domain && v->reason != R_NULLSENDER))
+		return;
+	if (record_ttl(vfy.cfg, v, domain) == 0)
+		return;
+	kl = domain ? address_domain_key(e->mb.domain, key, sizeof(key)) :
+	    address_key(&e->mb, key, sizeof(key));
+	if (kl == 0)
+		return;
+	record_from_verdict(&r, v, vfy.cfg, domain, now);
+	cache_put(vfy.cache, key, kl, &r, now);
+}
+
+/* --- callouts ---------------------------------------------------------- */
+
+static void
+on_callout_done(void *arg, const struct verdict *v)
+{
+	struct entry *e = arg;
+	struct waiter *w;
+
+	cache_store(e, v);
+	if (e->refresh)
+		vfy.st.refreshes++;
+	while ((w = TAILQ_FIRST(&e->waiters)) != NULL)
+		waiter_answer(w, v);
+	if (e->refresh && TAILQ_EMPTY(&e->waiters))
+		log_info("refresh addr=<%s> result=%s reason=%s", e->addr,
+		    verdict_result_name(v->result),
+		    verdict_reason_name(v->reason));
+	vfy.running--;
+	entry_free(e);
+	pump_queue_soon(0.);
+}
+
+static struct bucket *
+bucket_get(const char *domain)
+{
+	struct bucket *b;
+
+	HASH_FIND_STR(vfy.buckets, domain, b);
+	if (b == NULL) {
+		b = xcalloc(1, sizeof(*b));
+		snprintf(b->domain, sizeof(b->domain), "%s", domain);
+		rl_init(&b->b, vfy.cfg->domain_rate_count, ev_now(vfy.loop));
+		HASH_ADD_STR(vfy.buckets, domain, b);
+	}
+	return b;
+}
+
+/* Start e's callout if the limits allow: 1 started, 0 must wait. */
+static int
+entry_try_start(struct entry *e)
+{
+	const struct config *c = vfy.cfg;
+	const struct route *route = NULL;
+
+	if (vfy.running >= c->max_callouts) {
+		e->why = Q_OVERLOAD;
+		return 0;
+	}
+	if (!rl_take(&bucket_get(e->mb.domain)->b, c->domain_rate_count,
+	    c->domain_rate_period, ev_now(vfy.loop))) {
+		e->why = Q_RATE;
+		return 0;
+	}
+	if (e->recipient)
+		route = config_route(c, e->mb.domain);
+	e->state = E_RUNNING;
+	vfy.running++;
+	vfy.st.callouts++;
+	callout_start(e->mb.domain, e->addr, e->mail_from, route,
+	    on_callout_done, e);
+	return 1;
+}
+
+/* Start queued entries in order while the limits allow. */
+static void
+pump_queue(void)
+{
+	struct entry *e, *next;
+	double wait = -1;
+
+	for (e = TAILQ_FIRST(&vfy.queue); e != NULL; e = next) {
+		next = TAILQ_NEXT(e, qentry);
+		TAILQ_REMOVE(&vfy.queue, e, qentry);
+		e->state = E_RUNNING;   /* so that a failed try re-queues */
+		if (entry_try_start(e))
+			continue;
+		e->state = E_QUEUED;
+		if (next != NULL)
+			TAILQ_INSERT_BEFORE(next, e, qentry);
+		else
+			TAILQ_INSERT_TAIL(&vfy.queue, e, qentry);
+		if (e->why == Q_OVERLOAD)
+			break;          /* a finished callout will call us */
+		double w = rl_wait(&bucket_get(e->mb.domain)->b,
+		    vfy.cfg->domain_rate_count, vfy.cfg->domain_rate_period,
+		    ev_now(vfy.loop));
+		if (wait < 0 || w < wait)
+			wait = w;
+	}
+	if (wait >= 0)
+		pump_queue_soon(wait);
+}
+
+static void
+on_queue_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	pump_queue();
+}
+
+static void
+pump_queue_soon(double delay)
+{
+	if (TAILQ_EMPTY(&vfy.queue))
+		return;
+	if (ev_is_active(&vfy.queue_timer) &&
+	    ev_timer_remaining(vfy.loop, &vfy.queue_timer) <= delay)
+		return;
+	ev_timer_stop(vfy.loop, &vfy.queue_timer);
+	ev_timer_set(&vfy.queue_timer, delay, 0.);
+	ev_timer_start(vfy.loop, &vfy.queue_timer);
+}
+
+/* --- waiting ------------------------------------------------------------ */
+
+static void
+on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
+{
+	struct waiter *w = t->data;
+	struct entry *e = w->e;
+	struct verdict v;
+
+	(void)loop;
+	(void)revents;
+	if (e->state == E_RUNNING)
+		verdict_set(&v, RES_DEFER, R_INPROGRESS, SRC_POLICY);
+	else if (e->why == Q_RATE) {
+		verdict_set(&v, RES_DEFER, R_RATELIMITED, SRC_POLICY);
+		vfy.st.ratelimited++;
+	} else {
+		verdict_set(&v, RES_DEFER, R_OVERLOADED, SRC_POLICY);
+		vfy.st.overloaded++;
+	}
+	waiter_answer(w, &v);
+	/* Nobody waits for a queued question any more: drop it. */
+	if (e->state == E_QUEUED && TAILQ_EMPTY(&e->waiters))
+		entry_free(e);
+}
+
+static struct entry *
+entry_new(const char *key, const struct request *req, const char *addr,
+    const char *mail_from)
+{
+	struct entry *e = xcalloc(1, sizeof(*e));
+
+	snprintf(e->key, sizeof(e->key), "%s", key);
+	e->mb = req->addr;
+	snprintf(e->addr, sizeof(e->addr), "%s", addr);
+	snprintf(e->mail_from, sizeof(e->mail_from), "%s", mail_from);
+	e->recipient = req->verb == VERB_RECIPIENT;
+	TAILQ_INIT(&e->waiters);
+	HASH_ADD_STR(vfy.inflight, key, e);
+	vfy.st.inflight++;
+	e->state = E_RUNNING;           /* until entry_try_start says */
+	return e;
+}
+
+/* Join (or create) the in-flight entry for this question and wait. */
+static void
+wait_for(struct slot *s, const struct request *req, const char *addr,
+    const char *mail_from, int refresh_only)
+{
+	char key[2 * ADDR_BUF + 2];
+	struct entry *e;
+	struct waiter *w;
+
+	snprintf(key, sizeof(key), "%s|%s", mail_from, addr);
+	HASH_FIND_STR(vfy.inflight, key, e);
+	if (e == NULL) {
+		e = entry_new(key, req, addr, mail_from);
+		e->refresh = refresh_only;
+		if (!entry_try_start(e)) {
+			if (refresh_only) {     /* never queue a refresh */
+				entry_free(e);
+				return;
+			}
+			e->state = E_QUEUED;
+			TAILQ_INSERT_TAIL(&vfy.queue, e, qentry);
+			pump_queue_soon(0.);
+		}
+	}
+	if (s == NULL)
+		return;
+	w = xcalloc(1, sizeof(*w));
+	w->e = e;
+	w->slot = s;
+	w->started = ev_now(vfy.loop);
+	snprintf(w->client, sizeof(w->client), "%s", req->client);
+	snprintf(w->id, sizeof(w->id), "%s", req->id);
+	slot_hold(s);
+	TAILQ_INSERT_TAIL(&e->waiters, w, entry);
+	ev_timer_init(&w->deadline, on_deadline, req->timeout > 0 ?
+	    (double)req->timeout : (double)vfy.cfg->answer_timeout, 0.);
+	w->deadline.data = w;
+	ev_timer_start(vfy.loop, &w->deadline);
+}
+
+/* --- requests ------------------------------------------------------------ */
+
+void
+verify_request(struct slot *s, const struct request *req)
+{
+	const char *mail_from = vfy.cfg->mail_from;
+	char addr[ADDR_BUF], from[ADDR_BUF];
+	struct verdict v;
+	long age;
+	int stale;
+
+	vfy.st.verifications++;
+	address_format(&req->addr, addr);
+	if (req->has_from) {
+		address_format(&req->from, from);
+		mail_from = from;
+	}
+	if (req->addr.null) {
+		verdict_set(&v, RES_OK, R_NULL, SRC_POLICY);
+		answer_now(s, req, addr, &v, -1);
+		return;
+	}
+	if (req->addr.literal || config_skip_domain(vfy.cfg, req->addr.domain)) {
+		verdict_set(&v, RES_UNKNOWN, R_SKIPPED, SRC_POLICY);
+		if (req->addr.literal)
+			snprintf(v.text, sizeof(v.text),
+			    "address literals are not verified");
+		answer_now(s, req, addr, &v, -1);
+		return;
+	}
+	if (!req->no_cache &&
+	    cache_lookup(&req->addr, mail_from, &v, &age, &stale)) {
+		vfy.st.cache_hits++;
+		answer_now(s, req, addr, &v, age);
+		if (stale)
+			wait_for(NULL, req, addr, mail_from, 1);
+		return;
+	}
+	vfy.st.cache_misses++;
+	wait_for(s, req, addr, mail_from, 0);
+}
+
+unsigned long
+verify_flush(enum flush_kind kind, const char *arg)
+{
+	char key[ADDR_BUF + 8];
+	struct mailbox mb;
+	size_t kl;
+
+	switch (kind) {
+	case FLUSH_ALL:
+		return cache_flush_all(vfy.cache);
+	case FLUSH_DOMAIN:
+		return cache_flush_domain(vfy.cache, arg);
+	default:
+		if (address_parse(arg, strlen(arg), &mb) < 0)
+			return 0;
+		kl = address_key(&mb, key, sizeof(key));
+		return kl ? cache_flush_key(vfy.cache, key, kl) : 0;
+	}
+}
+
+const struct verify_stats *
+verify_stats(void)
+{
+	const struct cache_stats *cs = cache_stats(vfy.cache);
+
+	vfy.st.cache_entries = cs->entries;
+	vfy.st.cache_writable = cs->writable;
+	return &vfy.st;
+}
+
+/* --- timers and life cycle ------------------------------------------------ */
+
+static void
+on_commit(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	cache_commit(vfy.cache);
+}
+
+static void
+on_expire(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	(void)loop;
+	(void)w;
+	(void)revents;
+	cache_expire_step(vfy.cache, now_unix(), EXPIRE_BUDGET);
+}
+
+static void
+on_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct bucket *b, *tmp;
+
+	(void)w;
+	(void)revents;
+	HASH_ITER(hh, vfy.buckets, b, tmp) {
+		if (rl_idle(&b->b, vfy.cfg->domain_rate_count,
+		    vfy.cfg->domain_rate_period, ev_now(loop))) {
+			HASH_DEL(vfy.buckets, b);
+			free(b);
+		}
+	}
+}
 
 void
 verify_init(struct ev_loop *loop, const struct config *cfg)
 {
 	vfy.loop = loop;
 	vfy.cfg = cfg;
+	vfy.cache = cache_open(cfg->cache_file, cfg->cache_hash_size);
+	callout_init(loop, cfg);
+	ev_init(&vfy.queue_timer, on_queue_timer);
+	ev_timer_init(&vfy.commit_timer, on_commit, COMMIT_EVERY, COMMIT_EVERY);
+	ev_timer_init(&vfy.expire_timer, on_expire, EXPIRE_EVERY, EXPIRE_EVERY);
+	ev_timer_init(&vfy.sweep_timer, on_sweep, SWEEP_EVERY, SWEEP_EVERY);
+	ev_timer_start(loop, &vfy.commit_timer);
+	ev_timer_start(loop, &vfy.expire_timer);
+	ev_timer_start(loop, &vfy.sweep_timer);
 }
 
 void
 verify_reconfigure(const struct config *cfg)
 {
 	vfy.cfg = cfg;
+	callout_reconfigure(cfg);
 }
 
-const struct verify_stats *
-verify_stats(void)
-{
-	return &vfy.st;
-}
-
-unsigned long
-verify_flush(enum flush_kind kind, const char *arg)
-{
-	(void)kind;
-	(void)arg;
-	return 0;
-}
-
+/* Stop: drop every question (the server answers the clients), close the
+ * cache with its last batch committed. */
 void
 verify_shutdown(void)
 {
-}
+	struct entry *e, *tmp;
+	struct waiter *w;
+	struct bucket *b, *btmp;
 
-void
-verify_request(struct slot *s, const struct request *req)
-{
-	struct verdict v;
-
-	vfy.st.verifications++;
-	if (req->addr.null)
-		verdict_set(&v, RES_OK, R_NULL, SRC_POLICY);
-	else if (config_skip_domain(vfy.cfg, req->addr.domain))
-		verdict_set(&v, RES_UNKNOWN, R_SKIPPED, SRC_POLICY);
-	else
-		verdict_set(&v, RES_DEFER, R_INPROGRESS, SRC_POLICY);
-	slot_answer_verdict(s, &v, -1);
+	if (vfy.loop == NULL)
+		return;
+	callout_shutdown();
+	HASH_ITER(hh, vfy.inflight, e, tmp) {
+		while ((w = TAILQ_FIRST(&e->waiters)) != NULL) {
+			ev_timer_stop(vfy.loop, &w->deadline);
+			slot_release(w->slot);
+			TAILQ_REMOVE(&e->waiters, w, entry);
+			free(w);
+		}
+		entry_free(e);
+	}
+	HASH_ITER(hh, vfy.buckets, b, btmp) {
+		HASH_DEL(vfy.buckets, b);
+		free(b);
+	}
+	ev_timer_stop(vfy.loop, &vfy.queue_timer);
+	ev_timer_stop(vfy.loop, &vfy.commit_timer);
+	ev_timer_stop(vfy.loop, &vfy.expire_timer);
+	ev_timer_stop(vfy.loop, &vfy.sweep_timer);
+	cache_close(vfy.cache);
+	vfy.cache = NULL;
+	vfy.loop = NULL;
 }

@@ -16,6 +16,11 @@ struct verify_stats {
 	unsigned long long cache_hits;
 	unsigned long long cache_misses;
 	unsigned long long callouts;            /* callouts started */
+	unsigned long long refreshes;           /* background refreshes done */
+	unsigned long long ratelimited;         /* answered defer ratelimited */
+	unsigned long long overloaded;          /* answered defer overloaded */
+	unsigned long long cache_entries;
+	int cache_writable;
 	unsigned inflight;                      /* verifications in flight */
 };
 

@@ -5,25 +5,17 @@ use strict;
 use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
-use File::Temp ();
 use Test::More;
 use Savd;
 
 my $check = $ENV{CHECK_SAVD} // "$FindBin::Bin/../src/check_savd";
 BAIL_OUT("$check is not built") unless -x $check;
 
-# Run a program; returns (exit status, stdout).
+# Run a program (bounded by Savd::run_cmd); returns (exit status,
+# stdout, stderr).
 sub run {
-	my @cmd = @_;
-	my $pid = open(my $out, '-|') // die "fork: $!";
-	if (!$pid) {
-		open(STDERR, '>', '/dev/null') or die;
-		exec(@cmd) or die "exec $cmd[0]: $!";
-	}
-	local $/;
-	my $o = <$out> // '';
-	close($out);
-	return ($? >> 8, $o);
+	my $r = Savd::run_cmd([@_], timeout => 30);
+	return ($r->{status} // -1, $r->{out}, $r->{err});
 }
 
 my $d = Savd::start_savd(conf => {});

@@ -517,8 +517,16 @@ static void
 test_routes(void)
 {
 	struct config c;
+	static const char *const badr[] = {
+		"example.com", "example.com=", "=[1.2.3.4]",
+		"example.com=[1.2.3.4]:0", "example.com=[1.2.3.4]:65536",
+		"example.com=[1.2.3]", "example.com=host:", "example.com=ho st",
+		"example.com=host:x", "example.com=host:0",
+		"bad..com=[1.2.3.4]", "a.example=[1.2.3.4],a.example=host",
+	};
 	const struct route *r;
 	char err[256], ip[NETADDR_STRLEN];
+	size_t i;
 
 	config_init(&c);
 	is_int(config_set(&c, "routes", "Example.com=[10.0.0.5]:25, "
@@ -547,14 +555,7 @@ test_routes(void)
 	ok(r && r->literal && r->port == 26, "route bare ip:port, spaces");
 	ok(config_route(&c, "x.example.com") == NULL, "route exact only");
 	ok(config_route(&c, "EXAMPLE.COM") != NULL, "route any case");
-	static const char *const badr[] = {
-		"example.com", "example.com=", "=[1.2.3.4]",
-		"example.com=[1.2.3.4]:0", "example.com=[1.2.3.4]:65536",
-		"example.com=[1.2.3]", "example.com=host:", "example.com=ho st",
-		"example.com=host:x", "example.com=host:0",
-		"bad..com=[1.2.3.4]", "a.example=[1.2.3.4],a.example=host",
-	};
-	for (size_t i = 0; i < sizeof(badr) / sizeof(badr[0]); i++)
+	for (i = 0; i < sizeof(badr) / sizeof(badr[0]); i++)
 		is_int(config_set(&c, "routes", badr[i], err, sizeof(err)), -1,
 		    "bad route '%s'", badr[i]);
 	is_int(c.n_routes, 5, "routes kept after errors");
@@ -671,11 +672,13 @@ test_file_more(void)
 	config_free(&c);
 }
 
+#define VBIG 5000
+
 static void
 test_set_override(void)
 {
 	struct config c;
-	char err[256];
+	char err[256], *big;
 
 	config_init(&c);
 	is_int(config_set(&c, "nosuch", "1", err, sizeof(err)), -1,
@@ -706,6 +709,22 @@ test_set_override(void)
 	    "-o without =");
 	is_str(err, "-o smtp_port: missing '='", "-o without = message");
 	is_int(config_override(&c, "=1", err, sizeof(err)), -1, "-o no key");
+	is_int(config_override(&c, "smtp_port = 2527 ", err, sizeof(err)), 0,
+	    "-o blanks around =");
+	is_int(c.smtp_port, 2527, "-o blanks around = applied");
+	big = malloc(VBIG + 16);
+	memcpy(big, "cache_file=", 11);
+	memset(big + 11, 'u', VBIG);
+	big[11 + VBIG] = '\0';
+	is_int(config_override(&c, big, err, sizeof(err)), -1,
+	    "-o value over 4096 bytes");
+	ok(strstr(err, "(expected at most 4096 bytes)") != NULL,
+	    "-o value over 4096 bytes message");
+	big[11 + 4095] = '\0';
+	is_int(config_override(&c, big, err, sizeof(err)), 0,
+	    "-o value of 4095 bytes");
+	is_int(strlen(c.cache_file), 4095, "-o 4095-byte value kept whole");
+	free(big);
 	config_free(&c);
 }
 

@@ -72,7 +72,7 @@ my $ppid = getppid();
 my @delayed;            # [when, bytes, peer]
 my $sel = IO::Select->new($sock);
 until ($stop) {
-	exit 0 if getppid() != $ppid;
+	exit 0 if getppid() != $ppid || getppid() == 1;
 	if ($reload) {
 		$reload = 0;
 		my $z = load_zone($opt{zone});

@@ -87,7 +87,7 @@ my $ppid = getppid();
 my $rsel = IO::Select->new(map { $_->[0] } values %listeners);
 my $wsel = IO::Select->new;
 until ($stop) {
-	exit 0 if getppid() != $ppid;
+	exit 0 if getppid() != $ppid || getppid() == 1;
 	my $wait = 0.25;
 	for my $c (values %conns) {
 		next unless $c->{wake};
@@ -285,7 +285,11 @@ sub read_conn {
 		return if $! == EAGAIN || $! == EWOULDBLOCK || $! == EINTR;
 		return close_conn($c);
 	}
-	return close_conn($c) if $n == 0;
+	if ($n == 0) {          # half-close: finish what was asked, then close
+		$c->{eof} = 1;
+		$rsel->remove($c->{fh});
+		return process($c);
+	}
 	$c->{in} .= $buf;
 	my $lines = 0;
 	while ($c->{in} =~ s/^([^\n]*\n)//) {
@@ -311,6 +315,8 @@ sub process {
 		last if $c->{state} =~ /^(greet|tarpit|stalled|closing)$/;
 		command($c, shift @{ $c->{queue} });
 	}
+	close_after($c) if $c->{eof} && $conns{ $c->{fd} } && !$c->{wake}
+	    && !@{ $c->{queue} // [] } && $c->{state} !~ /^(stalled|tarpit)$/;
 }
 
 sub command {
