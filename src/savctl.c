@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cachedump.h"
 #include "client.h"
 
 #ifndef PACKAGE_VERSION
@@ -41,6 +42,7 @@ usage(FILE *fp)
 	    "  recipient ADDRESS [key=value ...]\n"
 	    "  ping | stats | health\n"
 	    "  flush all | flush domain DOMAIN | flush address ADDRESS\n"
+	    "  dump [-C cache_file] [--domain DOMAIN]\n"
 	    "socket: a UNIX socket path (default %s) or host:port\n",
 	    SAVD_SOCKET);
 }
@@ -199,6 +201,25 @@ run(const char *target, struct req *r, int timeout_ms)
 	return exit_for_result(result);
 }
 
+/* savctl dump: read the cache file directly, without locking it. */
+static int
+dump(int argc, char **argv)
+{
+	const char *path = SAVD_CACHE_FILE, *domain = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "-C") == 0 && i + 1 < argc)
+			path = argv[++i];
+		else if (strcmp(argv[i], "--domain") == 0 && i + 1 < argc)
+			domain = argv[++i];
+		else {
+			usage(stderr);
+			return EXIT_ERROR;
+		}
+	}
+	return cachedump_run(path, domain, stdout) == 0 ? EXIT_OK : EXIT_ERROR;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -237,6 +258,8 @@ main(int argc, char **argv)
 			    "character\n", i + 1);
 			return EXIT_ERROR;
 		}
+	if (argc >= 1 && strcmp(argv[0], "dump") == 0)
+		return dump(argc, argv);
 	memset(&r, 0, sizeof(r));
 	if (argc < 1 || *target == '\0' || build_request(&r, argc, argv) == -1) {
 		usage(stderr);

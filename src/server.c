@@ -268,7 +268,7 @@ answer_simple(struct slot *s, enum sav_result r, enum sav_reason why)
 {
 	struct verdict v;
 
-	verdict_set(&v, r, why, SRC_NONE);
+	verdict_set(&v, r, why, why == R_SYNTAX ? SRC_POLICY : SRC_NONE);
 	slot_answer_verdict(s, &v, -1);
 }
 
@@ -597,9 +597,15 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 	for (int i = 0; i < ACCEPT_BURST; i++) {
 		int fd;
 
-		if (srv.st.clients >= srv.cfg->max_clients && evict_idle() < 0) {
-			accept_pause();         /* every client is busy */
-			return;
+		/* At the limit, make room only for a connection known to be
+		 * waiting: the first of a burst. */
+		if (srv.st.clients >= srv.cfg->max_clients) {
+			if (i > 0)
+				return;
+			if (evict_idle() < 0) {
+				accept_pause();         /* every client is busy */
+				return;
+			}
 		}
 		fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd >= 0) {

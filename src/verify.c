@@ -85,11 +85,15 @@ static void
 log_answer(const struct entry *e, const char *addr, const struct verdict *v,
     long age, ev_tstamp started, const char *client, const char *id)
 {
+	char agebuf[32] = "";
+
+	if (age >= 0)
+		snprintf(agebuf, sizeof(agebuf), " age=%ld", age);
 	log_info("verify result=%s reason=%s code=%d addr=<%s> from=<%s> "
-	    "source=%s mx=%s age=%ld ms=%ld%s%s%s%s",
+	    "source=%s mx=%s%s ms=%ld%s%s%s%s",
 	    verdict_result_name(v->result), verdict_reason_name(v->reason),
 	    v->code, addr, e ? e->mail_from : "",
-	    verdict_source_name(v->source), v->mx[0] ? v->mx : "-", age,
+	    verdict_source_name(v->source), v->mx[0] ? v->mx : "-", agebuf,
 	    (long)((ev_now(vfy.loop) - started) * 1000 + 0.5),
 	    client[0] ? " client=" : "", client, id[0] ? " id=" : "", id);
 }

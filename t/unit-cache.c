@@ -278,6 +278,7 @@ static void
 test_bad_files(void)
 {
 	static const char garbage[] = "this is not a TDB file\n\0\1\2";
+	char hdr[8192];
 
 	remove_all();
 	write_file(garbage, sizeof(garbage));
@@ -295,6 +296,13 @@ test_bad_files(void)
 
 	make_truncated(1000, 0);
 	check_recovered("truncated hash table", 1);
+
+	remove_all();
+	memset(hdr, 0, sizeof(hdr));
+	memcpy(hdr, "TDB file\n", 10);
+	memset(hdr + 32, 0x5a, 16);
+	write_file(hdr, sizeof(hdr));
+	check_recovered("unknown TDB version", 1);
 
 	remove_all();
 	write_file("TDB", 3);

@@ -50,6 +50,9 @@ my $have_users = defined $opt{users};
 %users = map { lc($_) => 1 } grep { length } split(/\s*,\s*/, $opt{users})
     if $have_users;
 
+my %KNOWN = map { $_ => 1 } qw(default greet554 greet421 greetdelay greetas
+    tarpit dropgreet garbage multiline noehlo blockhelo nopipelining
+    rejectnull mail421 mail451 catchall drop-after-mail);
 # profiles: ip => { name => value }
 my %prof;
 for my $p (@profiles) {
@@ -57,6 +60,7 @@ for my $p (@profiles) {
 	$ip = normip($ip);
 	for my $item (split(/,/, $list)) {
 		my ($k, $v) = split(/=/, $item, 2);
+		die "$0: unknown profile '$k'\n" unless $KNOWN{lc $k};
 		$prof{$ip}{lc $k} = $v // 1;
 	}
 }
