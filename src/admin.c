@@ -9,9 +9,21 @@
 #include <string.h>
 
 #include "admin.h"
+#include "callout.h"
 #include "log.h"
 #include "verify.h"
 #include "xmalloc.h"
+
+/* HEALTH thresholds (documented in savd(8)). */
+#define LAG_TICK        1.0     /* seconds between loop-lag samples */
+#define LAG_WARN        0.1
+#define LAG_CRIT        1.0
+#define MIN_SAMPLES     10      /* recent verifications before shares count */
+#define DNS_WARN_PCT    20
+#define DNS_CRIT_PCT    50
+#define TIMEOUT_WARN_PCT 50
+#define BLOCKED_WARN_PCT 50
+#define NO_SUCCESS_WARN 3600.0  /* seconds without a decided SMTP answer */
 
 static struct {
 	struct ev_loop *loop;
@@ -19,15 +31,44 @@ static struct {
 	ev_tstamp started;
 	size_t nuids;
 	uid_t *uids;
+	ev_timer lag_timer;
+	ev_tstamp lag_due;
+	double lag, lag_max;            /* seconds; max over the last minute */
+	long lag_minute;
 } adm;
+
+/* The loop is late when this 1 s timer fires late. */
+static void
+on_lag(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	ev_tstamp now = ev_time();
+	long minute = (long)(now / 60);
+
+	(void)w;
+	(void)revents;
+	adm.lag = now - adm.lag_due;
+	if (adm.lag < 0)
+		adm.lag = 0;
+	if (minute != adm.lag_minute) {
+		adm.lag_minute = minute;
+		adm.lag_max = 0;
+	}
+	if (adm.lag > adm.lag_max)
+		adm.lag_max = adm.lag;
+	adm.lag_due = ev_now(loop) + LAG_TICK;
+}
 
 void
 admin_configure(struct ev_loop *loop, const struct config *cfg)
 {
 	adm.loop = loop;
 	adm.cfg = cfg;
-	if (adm.started == 0)
+	if (adm.started == 0) {
 		adm.started = ev_now(loop);
+		ev_timer_init(&adm.lag_timer, on_lag, LAG_TICK, LAG_TICK);
+		adm.lag_due = ev_now(loop) + LAG_TICK;
+		ev_timer_start(loop, &adm.lag_timer);
+	}
 	free(adm.uids);
 	adm.uids = xcalloc(cfg->admin_users.n, sizeof(uid_t));
 	adm.nuids = 0;
@@ -62,6 +103,7 @@ do_stats(struct slot *s)
 {
 	const struct server_stats *ss = server_stats();
 	const struct verify_stats *vs = verify_stats();
+	const struct callout_stats *cs = callout_stats();
 	struct buf b;
 
 	buf_init(&b);
@@ -71,8 +113,17 @@ do_stats(struct slot *s)
 	proto_kv_int(&b, "verifications", (long long)vs->verifications);
 	proto_kv_int(&b, "cache_hits", (long long)vs->cache_hits);
 	proto_kv_int(&b, "cache_misses", (long long)vs->cache_misses);
+	proto_kv_int(&b, "cache_entries", (long long)vs->cache_entries);
+	proto_kv_int(&b, "refreshes", (long long)vs->refreshes);
 	proto_kv_int(&b, "callouts", (long long)vs->callouts);
 	proto_kv_int(&b, "inflight", vs->inflight);
+	proto_kv_int(&b, "sessions", cs->sessions);
+	proto_kv_int(&b, "sessions_total", (long long)cs->sessions_total);
+	proto_kv_int(&b, "ratelimited", (long long)vs->ratelimited);
+	proto_kv_int(&b, "overloaded", (long long)vs->overloaded);
+	proto_kv_int(&b, "backoffs", (long long)cs->backoffs);
+	callout_backoff_report(&b, ev_now(adm.loop));
+	proto_kv_int(&b, "backed_off", cs->backed_off);
 	proto_kv_int(&b, "clients", ss->clients);
 	proto_kv_int(&b, "pending", ss->pending);
 	proto_kv_int(&b, "accepted", (long long)ss->accepted);
@@ -82,20 +133,79 @@ do_stats(struct slot *s)
 	buf_free(&b);
 }
 
+static int
+pct(unsigned part, unsigned total)
+{
+	return total ? (int)(100.0 * part / total + 0.5) : 0;
+}
+
+/* Add a reason, raising status to at least level (1 warning, 2 critical). */
+static void
+health_flag(struct buf *reasons, int *status, int level, const char *why)
+{
+	buf_printf(reasons, "%s%s", reasons->len ? "," : "", why);
+	if (level > *status)
+		*status = level;
+}
+
 static void
 do_health(struct slot *s)
 {
+	static const char *const names[] = { "ok", "warning", "critical" };
 	const struct verify_stats *vs = verify_stats();
-	struct buf b;
+	const struct callout_stats *cs = callout_stats();
+	ev_tstamp now = ev_now(adm.loop);
+	struct verify_recent r;
+	struct buf b, why;
+	int status = 0, dns, tmo, blk;
+
+	verify_recent(&r);
+	dns = pct(r.dnsfail, r.total);
+	tmo = pct(r.timeout, r.total);
+	blk = pct(r.blocked, r.total);
+	buf_init(&why);
+	if (adm.cfg->cache_file[0] != '\0' && vs->cache_memory_only)
+		health_flag(&why, &status, 1, "cache_in_memory");
+	else if (adm.cfg->cache_file[0] != '\0' && !vs->cache_writable)
+		health_flag(&why, &status, 1, "cache_unwritable");
+	if (r.total >= MIN_SAMPLES && dns >= DNS_WARN_PCT)
+		health_flag(&why, &status, dns >= DNS_CRIT_PCT ? 2 : 1,
+		    "dns_failures");
+	if (r.total >= MIN_SAMPLES && tmo >= TIMEOUT_WARN_PCT)
+		health_flag(&why, &status, 1, "timeouts");
+	if (r.total >= MIN_SAMPLES && blk >= BLOCKED_WARN_PCT)
+		health_flag(&why, &status, 1, "blocked");
+	if (r.total > 0 && cs->sessions_total > 0 &&
+	    now - (cs->last_success ? cs->last_success : adm.started) >
+	    NO_SUCCESS_WARN)
+		health_flag(&why, &status, 1, "no_success");
+	if (adm.lag_max >= LAG_WARN)
+		health_flag(&why, &status, adm.lag_max >= LAG_CRIT ? 2 : 1,
+		    "loop_lag");
 
 	buf_init(&b);
 	proto_begin(&b, RES_OK);
-	proto_kv(&b, "status", "ok");
+	proto_kv(&b, "status", names[status]);
+	if (why.len)
+		proto_kv(&b, "reasons", buf_cstr(&why));
 	proto_kv_int(&b, "inflight", vs->inflight);
+	proto_kv_int(&b, "sessions", cs->sessions);
 	proto_kv_int(&b, "clients", server_stats()->clients);
+	proto_kv(&b, "cache", vs->cache_memory_only ? "memory" :
+	    vs->cache_writable ? "ok" : "unwritable");
+	proto_kv_int(&b, "recent", r.total);
+	proto_kv_int(&b, "dnsfail_pct", dns);
+	proto_kv_int(&b, "timeout_pct", tmo);
+	proto_kv_int(&b, "blocked_pct", blk);
+	proto_kv_int(&b, "last_success", cs->last_success ?
+	    (long long)(now - cs->last_success) : -1);
+	callout_backoff_report(&b, now);
+	proto_kv_int(&b, "backed_off", cs->backed_off);
+	proto_kv_int(&b, "loop_lag_ms", (long long)(adm.lag_max * 1000 + 0.5));
 	proto_end(&b);
 	slot_answer_buf(s, &b);
 	buf_free(&b);
+	buf_free(&why);
 }
 
 static void

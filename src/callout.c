@@ -326,7 +326,7 @@ sess_lines(struct csess *s)
 	while (act == SA_CONTINUE && s->sm.state < SS_DONE) {
 		const char *p = buf_head(&s->in);
 		size_t n = buf_avail(&s->in), len;
-		const char *lf = memchr(p, '\n', n);
+		const char *lf = n ? memchr(p, '\n', n) : NULL;
 
 		if (lf == NULL) {
 			if (n > LINE_MAX_REMOTE)

@@ -348,7 +348,11 @@ process_input(struct client *cl)
 	while (cl->state == CL_OPEN && cl->nslots < srv.cfg->max_pipeline) {
 		const char *p = buf_head(&cl->in);
 		size_t n = buf_avail(&cl->in), len;
-		const char *lf = memchr(p, '\n', n);
+		const char *lf;
+
+		if (n == 0)
+			break;
+		lf = memchr(p, '\n', n);
 
 		if (lf == NULL) {
 			/* No LF yet: too long already, or wait; at EOF the

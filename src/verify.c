@@ -28,6 +28,8 @@
 #define EXPIRE_EVERY    1.0     /* seconds between expiry steps */
 #define EXPIRE_BUDGET   2000    /* records examined per step */
 #define SWEEP_EVERY     60.0    /* forget full domain buckets */
+#define RECENT_SLOTS    5       /* HEALTH looks at the last 5 minutes */
+#define RECENT_SLOT_LEN 60.0
 
 enum entry_state { E_QUEUED, E_RUNNING };
 enum queue_why { Q_RATE, Q_OVERLOAD };
@@ -75,6 +77,10 @@ static struct {
 	ev_timer queue_timer;
 	ev_timer commit_timer, expire_timer, sweep_timer;
 	struct verify_stats st;
+	struct {
+		long minute;            /* which minute the slot counts */
+		struct verify_recent r;
+	} recent[RECENT_SLOTS];
 } vfy = { .queue = TAILQ_HEAD_INITIALIZER(vfy.queue) };
 
 static void pump_queue_soon(double delay);
@@ -192,6 +198,42 @@ cache_store(const struct entry *e, const struct verdict *v)
 	cache_put(vfy.cache, key, kl, &r, now);
 }
 
+/* --- recent outcomes (HEALTH) ------------------------------------------- */
+
+static void
+recent_note(const struct verdict *v)
+{
+	long minute = (long)(ev_now(vfy.loop) / RECENT_SLOT_LEN);
+	struct verify_recent *r = &vfy.recent[minute % RECENT_SLOTS].r;
+
+	if (vfy.recent[minute % RECENT_SLOTS].minute != minute) {
+		memset(r, 0, sizeof(*r));
+		vfy.recent[minute % RECENT_SLOTS].minute = minute;
+	}
+	r->total++;
+	r->dnsfail += v->reason == R_DNSFAIL;
+	r->timeout += v->reason == R_TIMEOUT || v->reason == R_UNREACHABLE;
+	r->blocked += v->reason == R_BLOCKED;
+}
+
+void
+verify_recent(struct verify_recent *out)
+{
+	long minute = (long)(ev_now(vfy.loop) / RECENT_SLOT_LEN);
+
+	memset(out, 0, sizeof(*out));
+	for (int i = 0; i < RECENT_SLOTS; i++) {
+		const struct verify_recent *r = &vfy.recent[i].r;
+
+		if (minute - vfy.recent[i].minute >= RECENT_SLOTS)
+			continue;
+		out->total += r->total;
+		out->dnsfail += r->dnsfail;
+		out->timeout += r->timeout;
+		out->blocked += r->blocked;
+	}
+}
+
 /* --- callouts ---------------------------------------------------------- */
 
 static void
@@ -201,6 +243,7 @@ on_callout_done(void *arg, const struct verdict *v)
 	struct waiter *w;
 
 	cache_store(e, v);
+	recent_note(v);
 	if (e->refresh)
 		vfy.st.refreshes++;
 	while ((w = TAILQ_FIRST(&e->waiters)) != NULL)
@@ -460,6 +503,7 @@ verify_stats(void)
 
 	vfy.st.cache_entries = cs->entries;
 	vfy.st.cache_writable = cs->writable;
+	vfy.st.cache_memory_only = cs->memory_only;
 	return &vfy.st;
 }
 

@@ -21,8 +21,19 @@ struct verify_stats {
 	unsigned long long overloaded;          /* answered defer overloaded */
 	unsigned long long cache_entries;
 	int cache_writable;
+	int cache_memory_only;
 	unsigned inflight;                      /* verifications in flight */
 };
+
+/* Shares of the last few minutes' network verifications (HEALTH). */
+struct verify_recent {
+	unsigned total;                 /* verifications that used the network */
+	unsigned dnsfail;
+	unsigned timeout;               /* timeout and unreachable */
+	unsigned blocked;
+};
+
+void verify_recent(struct verify_recent *r);
 
 void verify_init(struct ev_loop *loop, const struct config *cfg);
 void verify_reconfigure(const struct config *cfg);
