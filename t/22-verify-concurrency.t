@@ -59,10 +59,10 @@ sub sessions_for {
 }
 
 # Open one connection per request, send them all, half-close them all;
-# then collect one answer line per connection.
+# then collect one answer line per connection.  $dd is the daemon.
 sub concurrent {
-	my ($timeout, @req) = @_;
-	my @c = map { $d->session } @req;
+	my ($dd, $timeout, @req) = @_;
+	my @c = map { $dd->session } @req;
 	for my $i (0 .. $#req) {
 		next unless $c[$i];
 		$c[$i]->send("$req[$i]\n");
@@ -158,7 +158,7 @@ for my $i (1 .. 40) {
 	    : "RECIPIENT <unknown$i\@$dom>";
 }
 $t0 = time;
-@ans = concurrent(10, @req);
+@ans = concurrent($d, 10, @req);
 my @wrong;
 for my $i (0 .. $#req) {
 	my $r = parse_response($ans[$i]) // {};
@@ -184,7 +184,7 @@ my $d2 = start_savd(dns => $dns, smtp => $smtp, conf => {
 });
 my $before = $smtp->sessions;
 @req = map { "RECIPIENT <bob$_\@limit.test> timeout=1" } 1 .. 5;
-@ans = concurrent(5, @req);
+@ans = concurrent($d2, 5, @req);
 my %by;
 $by{ join(' ', @{ parse_response($_ // '') // {} }{qw(result reason)}) }++
     for @ans;
@@ -207,7 +207,7 @@ my $d3 = start_savd(dns => $dns, smtp => $smtp, conf => {
 fields_ok('max_callouts=1: a first answer to cache',
     $d3->query('RECIPIENT <alice@ok2.test>', timeout => 5),
     result => 'ok', reason => 'accepted', source => 'callout');
-@ans = concurrent(5, 'RECIPIENT <slow5@ok2.test> timeout=1',
+@ans = concurrent($d3, 5, 'RECIPIENT <slow5@ok2.test> timeout=1',
     'RECIPIENT <bob@ok2.test> timeout=1',
     'RECIPIENT <alice@ok2.test> timeout=1');
 fields_ok('... the running callout gets defer inprogress',

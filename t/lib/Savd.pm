@@ -132,14 +132,37 @@ sub kill_child {
 	return reap($pid, 3);
 }
 
+our @DAEMON_LOGS;       # savd logs, scanned for sanitizer reports at exit
+
+# A savd built with -fsanitize=address,undefined reports memory errors,
+# undefined behaviour and leaks in its log: any such report fails the test.
+sub sanitizer_reports {
+	my @bad;
+	for my $log (@DAEMON_LOGS) {
+		next unless -f $log;
+		my $text = slurp($log);
+		push @bad, "$log:\n$1" if $text =~
+		    /((?:ERROR: (?:Address|Leak)Sanitizer|runtime error:)[^\n]*(?:\n.*){0,15})/;
+	}
+	return @bad;
+}
+
 END {
 	if ($$ == $OWNER) {
-		local $?;
-		kill('TERM', $_) for keys %CHILDREN;
-		my $end = time + 5;
-		for my $pid (keys %CHILDREN) {
-			my $left = $end - time;
-			kill_child($pid, $left > 0.1 ? $left : 0.1);
+		my @bad;
+		{
+			local $?;
+			kill('TERM', $_) for keys %CHILDREN;
+			my $end = time + 5;
+			for my $pid (keys %CHILDREN) {
+				my $left = $end - time;
+				kill_child($pid, $left > 0.1 ? $left : 0.1);
+			}
+			@bad = sanitizer_reports();
+		}
+		if (@bad) {
+			print STDERR "# sanitizer report from savd:\n# $_\n" for @bad;
+			$? = 1 unless $?;
 		}
 	}
 }
@@ -368,6 +391,7 @@ sub start_savd {
 	    @{ $o{args} // [] });
 	croak "savd binary " . savd_bin() . " is not built" unless -x $cmd[0];
 	$self->{pid} = spawn('savd', \@cmd, $self->{log}, $o{env});
+	push @DAEMON_LOGS, $self->{log};
 	return $self if defined $o{wait} && !$o{wait};
 	my $ok = wait_for(sub {
 		return 'dead' if !$self->alive;
