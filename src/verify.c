@@ -138,6 +138,17 @@ entry_free(struct entry *e)
 
 /* --- cache ---------------------------------------------------------- */
 
+/*
+ * The cache speaks for the configured MAIL FROM (mail_from, normally <>):
+ * a RECIPIENT with another from= neither reads nor writes address records,
+ * and `nullsender` holds only for the null sender.
+ */
+static int
+default_sender(const char *mail_from)
+{
+	return strcmp(mail_from, vfy.cfg->mail_from) == 0;
+}
+
 static long long
 now_unix(void)
 {
@@ -161,7 +172,7 @@ cache_lookup(const struct mailbox *mb, const char *mail_from,
 		goto hit;
 	}
 	kl = address_key(mb, key, sizeof(key));
-	if (kl > 0 && mail_from[0] == '\0' &&
+	if (kl > 0 && default_sender(mail_from) &&
 	    cache_get(vfy.cache, key, kl, &r, now)) {
 		*stale = record_stale(&r, now);
 		goto hit;
@@ -185,8 +196,8 @@ cache_store(const struct entry *e, const struct verdict *v)
 	int domain = record_domain_wide(v);
 	size_t kl;
 
-	/* Answers with another MAIL FROM do not speak for <>. */
-	if (e->mail_from[0] != '\0' && !(domain && v->reason != R_NULLSENDER))
+	if (domain ? v->reason == R_NULLSENDER && e->mail_from[0] != '\0' :
+	    !default_sender(e->mail_from))
 		return;
 	if (record_ttl(vfy.cfg, v, domain) == 0)
 		return;
