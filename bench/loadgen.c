@@ -290,13 +290,11 @@ client_start(struct client *c, double t)
 			lg.errors++;
 		return;
 	}
-	c->st = C_BUSY;
-	if (r == 1) {
-		c->st = C_CONNECTING;
-		return;
-	}
+	/* Queue before the connect completes: latency includes connect. */
+	c->st = r == 1 ? C_CONNECTING : C_BUSY;
+	c->next_at = t + lg.interval;
 	client_fill(c, t);
-	if (client_flush(c, lg.depth == 0) < 0) {
+	if (r == 0 && client_flush(c, lg.depth == 0) < 0) {
 		lg.errors += c->outstanding;
 		client_close(c, 0);
 	}
@@ -393,7 +391,6 @@ client_event(struct client *c, unsigned ev)
 			return;
 		}
 		c->st = C_BUSY;
-		client_fill(c, now());
 		if (client_flush(c, lg.depth == 0) < 0) {
 			lg.errors += c->outstanding;
 			client_close(c, 0);
@@ -472,4 +469,153 @@ run(void)
 		progress(t, &tick);
 	}
 	lg.tend = now();
+}
+
+static double
+pct(double p)
+{
+	size_t i;
+
+	if (lg.nlat == 0)
+		return 0;
+	i = (size_t)(p * (lg.nlat - 1) + 0.5);
+	return lg.lat[i] / 1000.0;
+}
+
+static int
+cmp_u32(const void *a, const void *b)
+{
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void
+report(void)
+{
+	const char *sp = lg.label ? " " : "", *lb = lg.label ? lg.label : "";
+	double secs = (lg.tlast > lg.t0 ? lg.tlast : lg.tend) - lg.t0;
+
+	qsort(lg.lat, lg.nlat, sizeof(*lg.lat), cmp_u32);
+	printf("loadgen%s%s: mode=%s clients=%d answered=%lu errors=%lu "
+	    "timeouts=%lu retries=%lu secs=%.3f rate=%.0f/s lat_ms p50=%.3f "
+	    "p90=%.3f p99=%.3f p999=%.3f max=%.3f\n", sp, lb,
+	    lg.depth ? "pipeline" : "conn", lg.nclients, lg.answered,
+	    lg.errors, lg.timeouts, lg.retries, secs,
+	    secs > 0 ? lg.answered / secs : 0, pct(0.5), pct(0.9), pct(0.99),
+	    pct(0.999), pct(1.0));
+	printf("loadgen%s%s: results", sp, lb);
+	for (int i = 0; i < lg.nkinds; i++)
+		printf(" %s=%lu", lg.kinds[i].name, lg.kinds[i].n);
+	printf("\n");
+	fflush(stdout);
+}
+
+static void
+set_target(const char *sock, const char *tcp)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&lg.ss;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&lg.ss;
+	char host[64];
+	const char *colon;
+
+	memset(&lg.ss, 0, sizeof(lg.ss));
+	if (tcp == NULL) {
+		if (strlen(sock) >= sizeof(sun->sun_path)) {
+			fprintf(stderr, "loadgen: socket path too long\n");
+			exit(2);
+		}
+		sun->sun_family = AF_UNIX;
+		strcpy(sun->sun_path, sock);
+		lg.sl = sizeof(*sun);
+		return;
+	}
+	colon = strrchr(tcp, ':');
+	if (colon == NULL || (size_t)(colon - tcp) >= sizeof(host)) {
+		fprintf(stderr, "loadgen: -T wants ip:port\n");
+		exit(2);
+	}
+	snprintf(host, sizeof(host), "%.*s", (int)(colon - tcp), tcp);
+	sin->sin_family = AF_INET;
+	sin->sin_port = htons(atoi(colon + 1));
+	if (inet_pton(AF_INET, host, &sin->sin_addr) != 1 ||
+	    (ntohl(sin->sin_addr.s_addr) >> 24) != 127) {
+		fprintf(stderr, "loadgen: -T must be a 127/8 address\n");
+		exit(2);
+	}
+	lg.sl = sizeof(*sin);
+}
+
+static void
+setup(void)
+{
+	struct rlimit rl;
+	size_t depth = lg.depth ? lg.depth : 1;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	lg.c = calloc(lg.nclients, sizeof(*lg.c));
+	if ((lg.ep = epoll_create1(EPOLL_CLOEXEC)) < 0 || lg.c == NULL) {
+		perror("loadgen: setup");
+		exit(2);
+	}
+	for (int i = 0; i < lg.nclients; i++) {
+		lg.c[i].fd = -1;
+		if ((lg.c[i].out = malloc(depth * LINE_MAX_Q)) == NULL) {
+			perror("loadgen: malloc");
+			exit(2);
+		}
+	}
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: loadgen [-s socket | -T ip:port] [-c clients] "
+	    "[-n total] [-d seconds]\n\t[-p depth] [-q template] [-o offset] "
+	    "[-m mod] [-i interval-ms] [-t timeout-s] [-v] [-l label]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *sock = "/run/savd/savd.sock", *tcp = NULL;
+	int ch;
+
+	lg.nclients = 1;
+	lg.tmpl = "PING";
+	lg.timeout = 30;
+	while ((ch = getopt(argc, argv, "s:T:c:n:d:p:q:o:m:i:t:vl:")) != -1) {
+		switch (ch) {
+		case 's': sock = optarg; break;
+		case 'T': tcp = optarg; break;
+		case 'c': lg.nclients = atoi(optarg); break;
+		case 'n': lg.total = strtoul(optarg, NULL, 10); break;
+		case 'd': lg.duration = atof(optarg); break;
+		case 'p': lg.depth = atoi(optarg); break;
+		case 'q': lg.tmpl = optarg; break;
+		case 'o': lg.offset = strtoul(optarg, NULL, 10); break;
+		case 'm': lg.mod = strtoul(optarg, NULL, 10); break;
+		case 'i': lg.interval = atof(optarg) / 1000.0; break;
+		case 't': lg.timeout = atof(optarg); break;
+		case 'v': lg.verbose = 1; break;
+		case 'l': lg.label = optarg; break;
+		default: usage();
+		}
+	}
+	if (lg.nclients < 1 || lg.nclients > 100000 || lg.depth < 0 ||
+	    lg.depth > MAX_DEPTH || (lg.total == 0 && lg.duration <= 0) ||
+	    lg.timeout <= 0)
+		usage();
+	set_target(sock, tcp);
+	setup();
+	run();
+	report();
+	return lg.answered > 0 ? 0 : 1;
 }

@@ -344,7 +344,7 @@ cache_open(const char *path, unsigned hash_size)
 
 	c->st.writable = 1;
 	if (hash_size == 0)
-		hash_size = 100003;
+		hash_size = 1000003;	/* see bench/README.md */
 	if (path == NULL || *path == '\0') {
 		open_memory(c, hash_size);
 		return c;

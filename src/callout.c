@@ -135,14 +135,19 @@ callout_stats(void)
 /* --- hosts ------------------------------------------------------------ */
 
 static struct host *
-host_get(const struct netaddr *ip)
+host_get(const struct netaddr *addr)
 {
+	struct netaddr ip;
 	struct host *h;
 
-	HASH_FIND(hh, co.hosts, ip, sizeof(*ip), h);
+	/* The whole struct is the key: clear the bytes the family leaves. */
+	memset(&ip, 0, sizeof(ip));
+	ip.family = addr->family;
+	memcpy(ip.a, addr->a, addr->family == AF_INET ? 4 : 16);
+	HASH_FIND(hh, co.hosts, &ip, sizeof(ip), h);
 	if (h == NULL) {
 		h = xcalloc(1, sizeof(*h));
-		h->ip = *ip;
+		h->ip = ip;
 		HASH_ADD(hh, co.hosts, ip, sizeof(h->ip), h);
 	}
 	return h;

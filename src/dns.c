@@ -245,6 +245,7 @@ deliver_addr(struct dnsq *q, enum dns_result r, void *result)
 	struct netaddr a[DNS_MAX_ADDR];
 	size_t n = 0;
 
+	memset(a, 0, sizeof(a));        /* unused bytes take part in hashing */
 	if (result != NULL && q->family == AF_INET) {
 		struct dns_rr_a4 *rr = result;
 

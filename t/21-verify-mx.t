@@ -99,8 +99,7 @@ sub expect {
 	return $r;
 }
 
-# Local addresses of the sessions, in order, that carried RCPT TO:<$rcpt>
-# or, without $rcpt, that were opened since session number $from.
+# Local addresses of the sessions opened since there were $from, in order.
 sub order_since {
 	my ($from) = @_;
 	my @s = @{ $smtp->sessions };

@@ -5,8 +5,8 @@
 # inprogress` while the callout goes on and its result is cached for the
 # retry; a client that disconnects early cancels nothing; pipelined answers
 # keep request order; concurrent distinct requests each get their own
-# answer while PING stays quick; and the limits: `domain_rate` gives `defer
-# ratelimited`, `max_callouts` gives `defer overloaded`.
+# answer while PING stays quick.  (The limits, domain_rate and
+# max_callouts, are in 25-politeness.t.)
 #
 # The fixture answers RCPT for local parts "slow*" after 3 s.
 use strict;
@@ -19,8 +19,6 @@ use Savd qw(:all);
 
 my $zone = <<'EOF';
 ok.test            MX   10 mx.ok.test
-ok2.test           MX   10 mx.ok.test
-limit.test         MX   10 mx.ok.test
 mx.ok.test         A    127.0.0.2
 EOF
 $zone .= "d$_.test MX 10 mx.ok.test\n" for 1 .. 10;
@@ -180,53 +178,5 @@ ok(!@wrong, '40 distinct concurrent queries: each gets its own answer')
     or diag(join("\n", @wrong));
 cmp_ok(time - $t0, '<', 8, '... all within 8 s');
 ok($d->alive, 'savd is still running');
-$d->stop;
-
-# ---------------------------------------------------------------- limits
-
-my $d2 = start_savd(dns => $dns, smtp => $smtp, conf => {
-	answer_timeout => '10s',
-	command_timeout => '10s',
-	domain_rate => '2/1m',
-});
-my $before = $smtp->sessions;
-@req = map { "RECIPIENT <bob$_\@limit.test> timeout=1" } 1 .. 5;
-@ans = concurrent($d2, 5, @req);
-my %by;
-$by{ join(' ', @{ parse_response($_ // '') // {} }{qw(result reason)}) }++
-    for @ans;
-my $rl = $by{'defer ratelimited'} // 0;
-is($rl, 3, 'domain_rate=2/1m: 5 queries in a burst, 3 defer ratelimited')
-    or diag(join("\n", map { $_ // '(none)' } @ans));
-my @rl = grep { ($_ // '') =~ /reason=ratelimited/ } @ans;
-fields_ok('... with code 451', $rl[0], code => 451);
-my @rc = grep { /^RCPT TO:<bob\d\@limit\.test>$/ } $smtp->commands;
-is(scalar(@rc), 2, '... and only 2 callouts reached the fixture')
-    or diag(join("\n", @rc));
-$d2->stop;
-
-my $d3 = start_savd(dns => $dns, smtp => $smtp, conf => {
-	answer_timeout => '10s',
-	command_timeout => '10s',
-	domain_rate => '1000/1m',
-	max_callouts => 1,
-});
-fields_ok('max_callouts=1: a first answer to cache',
-    $d3->query('RECIPIENT <alice@ok2.test>', timeout => 5),
-    result => 'ok', reason => 'accepted', source => 'callout');
-my $slow = $d3->session;
-$slow->send("RECIPIENT <slow5\@ok2.test> timeout=2\n");
-ok(wait_for(sub { scalar sessions_for($smtp, 'slow5@ok2.test') }, 5),
-    '... a slow callout is running');
-@ans = concurrent($d3, 5, 'RECIPIENT <bob@ok2.test> timeout=1',
-    'RECIPIENT <alice@ok2.test> timeout=1');
-unshift @ans, $slow->readline(5);
-fields_ok('... the running callout gets defer inprogress',
-    $ans[0], result => 'defer', reason => 'inprogress');
-fields_ok('... the one waiting for a slot gets defer overloaded', $ans[1],
-    result => 'defer', reason => 'overloaded', code => 451);
-fields_ok('... a cached answer is never limited', $ans[2],
-    result => 'ok', reason => 'accepted', source => 'cache');
-$d3->stop;
 
 done_testing();

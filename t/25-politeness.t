@@ -116,7 +116,8 @@ sub rcpts_for_domain {
 			    if /^C: RCPT TO:<([^>]*\@\Q$domain\E)>/i;
 		}
 	}
-	return sort keys %seen;
+	my @a = sort keys %seen;
+	return @a;
 }
 
 # Transactions of a session: [{from => MAIL FROM address, rcpts => [...]}].

@@ -71,6 +71,9 @@ for my $sub (qw(spool log)) {
 my $nconf = 0;
 sub exim_conf {
 	my (%m) = @_;
+	my $in_rcpt = delete $m{in_rcpt};      # sender check in the RCPT ACL
+	my ($mail, $rcpt) = ('', '');
+	${ $in_rcpt ? \$rcpt : \$mail } = ".include $dir/savd-sender-acl.conf\n";
 	$m{SAVD_SOCKET} //= $d->sock;
 	my $f = "$dir/exim" . ++$nconf . '.conf';
 	open(my $fh, '>', $f) or die "$f: $!";
@@ -87,11 +90,10 @@ acl_smtp_rcpt = acl_check_rcpt
 begin acl
 
 acl_check_mail:
-.include $dir/savd-sender-acl.conf
-  accept
+${mail}  accept
 
 acl_check_rcpt:
-.include $dir/savd-recipient-acl.conf
+${rcpt}.include $dir/savd-recipient-acl.conf
   accept  domains = +local_domains : +relay_to_domains
   deny    message = relay not permitted
 EOF
@@ -190,6 +192,15 @@ is(scalar(grep { /C: RCPT TO:<unknown7\@relay\.test>/ }
 ok(scalar(grep { $_->{local} eq '127.0.0.4' } @{ $smtp->sessions }),
     'routes sent the callout to 127.0.0.4');
 
+# --- the sender check in the RCPT ACL instead
+($r) = exim_bh(exim_conf(in_rcpt => 1), ['MAIL FROM:<unknown5@good.test>',
+    'RCPT TO:<bob@relay.test>', 'RSET', 'MAIL FROM:<alice@good.test>',
+    'RCPT TO:<bob@relay.test>']);
+like($r->[2], qr/^250 /, 'sender check in the RCPT ACL: MAIL accepted');
+like($r->[3], qr/^550 5\.1\.1 <unknown5\@good\.test>:/,
+    '... the RCPT gets the 550 for the sender');
+like($r->[6], qr/^250 /, '... and a good sender\'s RCPT 250');
+
 # --- savd out of reach
 ($by, $err) = mail_replies($missing_open, undef, 'unknown2@good.test');
 like($by->{'unknown2@good.test'}, qr/^250 /,
@@ -222,8 +233,16 @@ close($mute);
 
 # --- as an ordinary user: the socket permissions as Exim meets them
 SKIP: {
-	skip 'not root: cannot run Exim as another user', 6 unless $root;
-	skip 'no Debian-exim group', 6 unless $exim_group;
+	skip 'not root: cannot run Exim as another user', 8 unless $root;
+	skip 'no Debian-exim group', 8 unless $exim_group;
+	# Exim run by root drops to its own user for -C: without the group
+	# the socket is out of its reach.
+	chmod(0600, $d->sock) or die "chmod: $!";
+	($by, $err) = mail_replies($open, undef, 'unknown3@good.test');
+	like($by->{'unknown3@good.test'}, qr/^250 /,
+	    'root-only socket (0600): Exim\'s user is refused, fail open');
+	like($err, qr/savd unreachable/, '... logged as savd unreachable');
+	chmod(0660, $d->sock) or die "chmod: $!";
 	($by, $err) = mail_replies($open, 'nobody', 'unknown3@good.test');
 	like($by->{'unknown3@good.test'}, qr/^250 /,
 	    'nobody, socket 0660 group Debian-exim: refused, fail open accepts');
