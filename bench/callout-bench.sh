@@ -9,22 +9,25 @@
 # everything it started.  It builds nothing and talks to loopback only.
 #
 # usage: bench/callout-bench.sh [-B bindir] [-n inflight] [-D rcpt-delay-ms]
-#            [-d seconds] [-L savd-log] [-c catchall_probe] [-k] SAVD
+#            [-d seconds] [-r ramp-seconds] [-L savd-log] [-c catchall_probe]
+#            [-k] SAVD
 #   -B  where smtpfarm, dnsfarm, loadgen are (default: SAVD's ../bench,
 #       then this script's directory)
 #   -n  concurrent verifications (clients) [5000]
 #   -D  farm delay before every RCPT reply, ms [1000]; 0 = as fast as it goes
 #   -d  load duration in seconds [30]
+#   -r  start the clients evenly over this many seconds [0: all at once]
 #   -L  where savd's stderr log goes [TMP/savd.log]; /dev/null to drop it
 #   -c  catchall_probe yes|no [yes]
 #   -k  keep the temporary directory
 set -u
 
-N=5000 DELAY=1000 DUR=30 LOG= KEEP=0 BIN= PROBE=yes
-while getopts B:n:D:d:L:c:k opt; do
+N=5000 DELAY=1000 DUR=30 LOG= KEEP=0 BIN= PROBE=yes RAMP=0
+while getopts B:n:D:d:r:L:c:k opt; do
 	case $opt in
 	B) BIN=$OPTARG ;; n) N=$OPTARG ;; D) DELAY=$OPTARG ;;
-	d) DUR=$OPTARG ;; L) LOG=$OPTARG ;; c) PROBE=$OPTARG ;; k) KEEP=1 ;;
+	d) DUR=$OPTARG ;; r) RAMP=$OPTARG ;; L) LOG=$OPTARG ;;
+	c) PROBE=$OPTARG ;; k) KEEP=1 ;;
 	*) sed -n '2,/^set -u/p' "$0" | sed 's/^# \{0,1\}//;$d' >&2; exit 2 ;;
 	esac
 done
@@ -53,13 +56,13 @@ start_sampler
 PING_PID=$!
 PIDS+=($PING_PID)
 
-"$LOADGEN" -s "$SOCK" -l callouts -c "$N" -d "$DUR" -t 90 -v \
+"$LOADGEN" -s "$SOCK" -l callouts -c "$N" -d "$DUR" -r "$RAMP" -t 90 -v \
     -q 'SENDER <user{i}@d{i}.bench.test>' >"$TMP/load.out" \
     2>"$TMP/load.progress"
 wait "$PING_PID"
 stop_sampler
 
-echo "== callout-bench: N=$N rcpt_delay=${DELAY}ms duration=${DUR}s" \
+echo "== callout-bench: N=$N rcpt_delay=${DELAY}ms duration=${DUR}s ramp=${RAMP}s" \
     "catchall_probe=$PROBE log=${LOG:-$TMP/savd.log}"
 cat "$TMP/load.out" "$TMP/ping.out"
 echo "-- per second (answered/s), steady part:"

@@ -16,7 +16,7 @@
  *
  *   loadgen [-s socket | -T 127.0.0.1:port] [-c clients] [-n total]
  *           [-d seconds] [-p depth] [-q template] [-o offset] [-m mod]
- *           [-i interval-ms] [-t timeout-s] [-v] [-l label]
+ *           [-i interval-ms] [-r ramp-s] [-t timeout-s] [-v] [-l label]
  */
 #include <sys/types.h>
 #include <sys/epoll.h>
@@ -67,7 +67,7 @@ static struct {
 	const char *tmpl, *label;
 	unsigned long total, offset, mod, issued, answered, errors, timeouts;
 	unsigned long retries, sec_answered;
-	double interval, timeout, duration, t0, tend, tlast;
+	double interval, timeout, duration, ramp, t0, tend, tlast;
 	struct client *c;
 	uint32_t *lat;                  /* microseconds */
 	size_t nlat, caplat;
@@ -457,6 +457,9 @@ run(void)
 
 	lg.t0 = t = now();
 	tick = t + 1.0;
+	/* -r: client i starts ramp * i / N seconds in. */
+	for (int i = 0; i < lg.nclients; i++)
+		lg.c[i].next_at = t + lg.ramp * i / lg.nclients;
 	active = sweep(t, &idle);
 	while (active > 0) {
 		n = epoll_wait(lg.ep, evs, 512, idle || lg.interval ? 1 : 20);
@@ -578,7 +581,7 @@ usage(void)
 {
 	fprintf(stderr, "usage: loadgen [-s socket | -T ip:port] [-c clients] "
 	    "[-n total] [-d seconds]\n\t[-p depth] [-q template] [-o offset] "
-	    "[-m mod] [-i interval-ms] [-t timeout-s] [-v] [-l label]\n");
+	    "[-m mod] [-i interval-ms] [-r ramp-s] [-t timeout-s] [-v] [-l label]\n");
 	exit(2);
 }
 
@@ -591,7 +594,7 @@ main(int argc, char **argv)
 	lg.nclients = 1;
 	lg.tmpl = "PING";
 	lg.timeout = 30;
-	while ((ch = getopt(argc, argv, "s:T:c:n:d:p:q:o:m:i:t:vl:")) != -1) {
+	while ((ch = getopt(argc, argv, "s:T:c:n:d:p:q:o:m:i:r:t:vl:")) != -1) {
 		switch (ch) {
 		case 's': sock = optarg; break;
 		case 'T': tcp = optarg; break;
@@ -603,6 +606,7 @@ main(int argc, char **argv)
 		case 'o': lg.offset = strtoul(optarg, NULL, 10); break;
 		case 'm': lg.mod = strtoul(optarg, NULL, 10); break;
 		case 'i': lg.interval = atof(optarg) / 1000.0; break;
+		case 'r': lg.ramp = atof(optarg); break;
 		case 't': lg.timeout = atof(optarg); break;
 		case 'v': lg.verbose = 1; break;
 		case 'l': lg.label = optarg; break;
@@ -611,7 +615,7 @@ main(int argc, char **argv)
 	}
 	if (lg.nclients < 1 || lg.nclients > 100000 || lg.depth < 0 ||
 	    lg.depth > MAX_DEPTH || (lg.total == 0 && lg.duration <= 0) ||
-	    lg.timeout <= 0)
+	    lg.timeout <= 0 || lg.ramp < 0)
 		usage();
 	set_target(sock, tcp);
 	setup();

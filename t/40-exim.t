@@ -41,11 +41,12 @@ nullmx.test     MX 0 .
 EOF
 my $smtp = start_smtp(listen => ['127.0.0.2', '127.0.0.4']);
 
-# The production socket set-up as root; our own socket otherwise.
+# The production socket set-up as root; our own socket otherwise (or, as
+# root without Debian's Exim user, a socket open to everybody).
 my $exim_group = getgrnam('Debian-exim') ? 'Debian-exim' : undef;
-my %sockconf = $root && $exim_group
-    ? (socket_mode => '0660', socket_group => $exim_group)
-    : (socket_mode => '0600');
+my %sockconf = !$root ? (socket_mode => '0600')
+    : $exim_group ? (socket_mode => '0660', socket_group => $exim_group)
+    : (socket_mode => '0666');
 my $d = start_savd(dns => $dns, smtp => $smtp, conf => {
 	%sockconf,
 	routes => 'relay.test=[127.0.0.4]',
@@ -150,7 +151,8 @@ my ($t0, $r, $err, $by) = (time);
 like($r->[0], qr/^220 exim\.test /, 'Exim starts with the test config')
     or diag($err);
 ($by, $err) = mail_replies($open, undef, 'alice@good.test',
-    'unknown1@good.test', 'grey1@good.test', 'x@nullmx.test', '');
+    'unknown1@good.test', 'grey1@good.test', 'x@nullmx.test', '',
+    'r553a@good.test', 'r450a@good.test');
 like($by->{'alice@good.test'}, qr/^250 /, 'existing sender: 250');
 is($by->{'unknown1@good.test'}, '550 5.1.1 <unknown1@good.test>: Recipient'
     . ' address rejected: User unknown',
@@ -160,6 +162,10 @@ is($by->{'grey1@good.test'}, '451 4.7.1 Greylisted, try again later',
 like($by->{'x@nullmx.test'}, qr/^550 .*null MX/,
     'sender at a null-MX domain: 550 with savd\'s text');
 like($by->{''}, qr/^250 /, 'null sender: 250');
+is($by->{'r553a@good.test'}, '553 5.0.0 Scripted reply 553',
+    'the remote\'s own 5xx code is passed through (553)');
+is($by->{'r450a@good.test'}, '450 4.0.0 Scripted reply 450',
+    'the remote\'s own 4xx code is passed through (450)');
 like($err, qr/rejected MAIL <unknown1\@good\.test>: sender verify failed/,
     'the rejection is logged with savd\'s answer');
 unlike($err, qr/savd unreachable|no usable answer/,

@@ -63,7 +63,7 @@ step('starting savd in the foreground');
 my $d = start_savd(dns => $dns, smtp => $smtp, conf => {
 	helo_name => 'savd.demo',
 	routes => 'relay.demo=[127.0.0.4]',
-	socket_mode => $group ? '0660' : '0600',
+	socket_mode => $group ? '0660' : $root ? '0666' : '0600',
 	socket_group => $group,
 });
 my $dir = $d->dir;
