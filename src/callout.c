@@ -64,6 +64,7 @@ struct csess {
 	const struct target *tgt;
 	int fd;
 	int connected;
+	int connect_errno;              /* an immediate connect failure */
 	ev_io io;
 	ev_timer step;
 	struct buf in, out;
@@ -322,6 +323,25 @@ sess_write(struct csess *s)
 	return 0;
 }
 
+/*
+ * A failure that is not a reply: let the state machine settle it, then say
+ * what happened in the text of every address it leaves undecided.
+ */
+static enum sess_action
+sess_fail(struct csess *s, enum smtp_failure f, const char *why)
+{
+	size_t before = s->sm.replied;
+	enum sess_action act = sess_failure(&s->sm, f);
+
+	for (size_t i = before; i < s->sm.nrcpt; i++) {
+		struct verdict *v = &s->sm.rcpt[i].v;
+
+		if (!s->sm.rcpt[i].decided && v->text[0] == '\0')
+			snprintf(v->text, sizeof(v->text), "%s: %s", s->mx, why);
+	}
+	return act;
+}
+
 /* Feed complete lines to the state machine; returns the last action. */
 static enum sess_action
 sess_lines(struct csess *s)
@@ -335,7 +355,7 @@ sess_lines(struct csess *s)
 
 		if (lf == NULL) {
 			if (n > LINE_MAX_REMOTE)
-				act = sess_failure(&s->sm, FAIL_GARBLED);
+				act = sess_fail(s, FAIL_GARBLED, "reply line too long");
 			break;
 		}
 		len = (size_t)(lf - p);
@@ -356,7 +376,8 @@ sess_readable(struct csess *s)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		sess_act(s, sess_failure(&s->sm, FAIL_LOST));
+		sess_act(s, sess_fail(s, FAIL_LOST, n < 0 ? strerror(errno) :
+		    "connection closed"));
 		return;
 	}
 	s->in.len += (size_t)n;
@@ -365,7 +386,7 @@ sess_readable(struct csess *s)
 		step_timer(s, co.cfg->command_timeout);
 	if (act != SA_CLOSE && sess_write(s) < 0)
 		act = s->sm.state >= SS_QUIT ? SA_CLOSE :
-		    sess_failure(&s->sm, FAIL_LOST);
+		    sess_fail(s, FAIL_LOST, "connection lost while writing");
 	sess_act(s, act);
 }
 
@@ -380,7 +401,8 @@ on_sess_io(struct ev_loop *loop, ev_io *w, int revents)
 	if (!s->connected) {
 		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0 ||
 		    err != 0) {
-			sess_act(s, sess_failure(&s->sm, FAIL_CONNECT));
+			sess_act(s, sess_fail(s, FAIL_CONNECT, err ?
+			    strerror(err) : "connect failed"));
 			return;
 		}
 		s->connected = 1;
@@ -392,7 +414,7 @@ on_sess_io(struct ev_loop *loop, ev_io *w, int revents)
 	}
 	if ((revents & EV_WRITE) && sess_write(s) < 0) {
 		sess_act(s, s->sm.state >= SS_QUIT ? SA_CLOSE :
-		    sess_failure(&s->sm, FAIL_LOST));
+		    sess_fail(s, FAIL_LOST, "connection lost while writing"));
 		return;
 	}
 	if (revents & EV_READ)
@@ -410,8 +432,11 @@ on_sess_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		sess_act(s, SA_CLOSE);
 		return;
 	}
-	sess_act(s, sess_failure(&s->sm, s->connected ? FAIL_TIMEOUT :
-	    FAIL_CONNECT));
+	if (s->connected)
+		sess_act(s, sess_fail(s, FAIL_TIMEOUT, "no reply in time"));
+	else
+		sess_act(s, sess_fail(s, FAIL_CONNECT, s->connect_errno ?
+		    strerror(s->connect_errno) : "connect timed out"));
 }
 
 static socklen_t
@@ -506,6 +531,7 @@ sess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 	s->step.data = s;
 	if (sess_connect(s) < 0) {
 		/* Refused at once: settle from a timer, never from here. */
+		s->connect_errno = errno;
 		step_timer(s, 0.);
 		return;
 	}
@@ -663,7 +689,7 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	job_unlist(j);
 	while ((s = TAILQ_FIRST(&j->sess)) != NULL) {
 		if (s->nrc > 0) {
-			sess_failure(&s->sm, FAIL_TIMEOUT);
+			sess_fail(s, FAIL_TIMEOUT, "callout_timeout reached");
 			sess_settle(s);
 		}
 		sess_close(s);

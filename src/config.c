@@ -708,7 +708,7 @@ static const struct key keys[] = {
 	/* cache */
 	{ "cache_file", set_str, OFF(cache_file), "/var/lib/savd/cache.tdb",
 	    0, 4095, OWN_STR },
-	{ "cache_hash_size", set_uint, OFF(cache_hash_size), "100003",
+	{ "cache_hash_size", set_uint, OFF(cache_hash_size), "1000003",
 	    1, 100000000, 0 },
 	{ "positive_ttl", set_time, OFF(positive_ttl), "24h", 0, 365 * DAY, 0 },
 	{ "negative_ttl", set_time, OFF(negative_ttl), "2h", 0, 365 * DAY, 0 },

@@ -39,7 +39,7 @@ struct config {
 	struct strlist admin_users;     /* root */
 	/* cache */
 	char *cache_file;               /* /var/lib/savd/cache.tdb; "" = memory */
-	unsigned cache_hash_size;       /* 100003 */
+	unsigned cache_hash_size;       /* 1000003 */
 	unsigned positive_ttl;          /* 24h */
 	unsigned negative_ttl;          /* 2h */
 	unsigned tempfail_ttl;          /* 5m */

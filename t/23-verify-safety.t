@@ -196,9 +196,6 @@ fields_ok('an HTTP line in answer to RCPT: defer tempfail',
 fields_ok('connection dropped at RCPT: defer tempfail',
     $d->query('RECIPIENT <drop1@ok.test>', timeout => 10),
     result => 'defer', reason => 'tempfail', code => qr/^4\d\d$/);
-fields_ok('421 and close at RCPT: defer tempfail',
-    $d->query('RECIPIENT <r421x@ok.test>', timeout => 10),
-    result => 'defer', reason => 'tempfail', code => 421);
 
 # ---------------------------------------------------------------- filtering
 
@@ -211,6 +208,10 @@ fields_ok('MX with a filtered and an allowed address: the allowed one',
 fields_ok('MX on ::1, our own address, not in allow_networks: skipped',
     $d->query('SENDER <alice@selfv6.test>', timeout => 10),
     result => 'unknown', reason => 'skipped', code => 250);
+# Last: a 421 makes savd back off from 127.0.0.2.
+fields_ok('421 and close at RCPT: defer tempfail',
+    $d->query('RECIPIENT <r421x@ok.test>', timeout => 10),
+    result => 'defer', reason => 'tempfail', code => 421);
 is($smtp->sessions_to('127.0.0.5'), 0, 'no connection to 127.0.0.5');
 is($smtp->sessions_to('::1'), 0, 'no connection to ::1');
 

@@ -25,7 +25,7 @@ static const struct {
 	{ "max_pipeline", U(max_pipeline), 64 },
 	{ "max_clients", U(max_clients), 1024 },
 	{ "client_idle_timeout", U(client_idle_timeout), 30 },
-	{ "cache_hash_size", U(cache_hash_size), 100003 },
+	{ "cache_hash_size", U(cache_hash_size), 1000003 },
 	{ "positive_ttl", U(positive_ttl), 86400 },
 	{ "negative_ttl", U(negative_ttl), 7200 },
 	{ "tempfail_ttl", U(tempfail_ttl), 300 },
