@@ -24,6 +24,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
+#include <strings.h>
 
 #include "address.h"
 
@@ -269,4 +270,27 @@ address_domain_key(const char *domain, char *buf, size_t cap)
 		buf[2 + i] = (char)ascii_lower((unsigned char)domain[i]);
 	buf[2 + n] = '\0';
 	return n + 2;
+}
+
+int
+address_key_in_domain(const void *key, size_t n, const char *domain)
+{
+	const unsigned char *p = key, *at = NULL;
+	size_t dlen = strlen(domain), i;
+
+	if (n < 2 || p[1] != ':')
+		return 0;
+	if (p[0] == 'd')
+		return n - 2 == dlen &&
+		    strncasecmp((const char *)p + 2, domain, dlen) == 0;
+	if (p[0] != 'a')
+		return 0;
+	for (i = n; i > 2 && at == NULL; i--)
+		if (p[i - 1] == '@')
+			at = p + i - 1;
+	if (at == NULL)
+		return 0;
+	at++;
+	return (size_t)(p + n - at) == dlen &&
+	    strncasecmp((const char *)at, domain, dlen) == 0;
 }

@@ -556,30 +556,6 @@ struct flush_arg {
 	int failed;
 };
 
-/* Is key "d:DOMAIN" or "a:...@DOMAIN" (after the last '@')? */
-static int
-key_in_domain(TDB_DATA key, const char *domain, size_t dlen)
-{
-	const unsigned char *p = key.dptr, *at = NULL;
-	size_t n = key.dsize, i;
-
-	if (n < 2 || p[1] != ':')
-		return 0;
-	if (p[0] == 'd')
-		return n - 2 == dlen &&
-		    strncasecmp((const char *)p + 2, domain, dlen) == 0;
-	if (p[0] != 'a')
-		return 0;
-	for (i = n; i > 2 && at == NULL; i--)
-		if (p[i - 1] == '@')
-			at = p + i - 1;
-	if (at == NULL)
-		return 0;
-	at++;
-	return (size_t)(p + n - at) == dlen &&
-	    strncasecmp((const char *)at, domain, dlen) == 0;
-}
-
 static int
 flush_domain_cb(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
     void *arg)
@@ -587,7 +563,7 @@ flush_domain_cb(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
 	struct flush_arg *fa = arg;
 
 	(void)data;
-	if (!key_in_domain(key, fa->domain, fa->dlen))
+	if (!address_key_in_domain(key.dptr, key.dsize, fa->domain))
 		return 0;
 	if (tdb_delete(tdb, key) != 0) {
 		fa->failed = 1;

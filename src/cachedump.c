@@ -28,7 +28,6 @@
 struct dump {
 	FILE *out;
 	const char *domain;
-	size_t dlen;
 	long long now;
 	unsigned long seen, limit;
 };
@@ -60,30 +59,6 @@ put_value(FILE *out, const unsigned char *p, size_t n, int always_quote)
 	fputc('"', out);
 }
 
-/* Is key "d:DOMAIN" or "a:...@DOMAIN" (after the last '@')? */
-static int
-key_in_domain(TDB_DATA key, const char *domain, size_t dlen)
-{
-	const unsigned char *p = key.dptr, *at = NULL;
-	size_t n = key.dsize, i;
-
-	if (n < 2 || p[1] != ':')
-		return 0;
-	if (p[0] == 'd')
-		return n - 2 == dlen &&
-		    strncasecmp((const char *)p + 2, domain, dlen) == 0;
-	if (p[0] != 'a')
-		return 0;
-	for (i = n; i > 2 && at == NULL; i--)
-		if (p[i - 1] == '@')
-			at = p + i - 1;
-	if (at == NULL)
-		return 0;
-	at++;
-	return (size_t)(p + n - at) == dlen &&
-	    strncasecmp((const char *)at, domain, dlen) == 0;
-}
-
 static void
 put_record(struct dump *d, const struct record *r)
 {
@@ -111,7 +86,8 @@ dump_cb(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *arg)
 	(void)tdb;
 	if (++d->seen > d->limit)
 		return -1;
-	if (d->domain != NULL && !key_in_domain(key, d->domain, d->dlen))
+	if (d->domain != NULL &&
+	    !address_key_in_domain(key.dptr, key.dsize, d->domain))
 		return 0;
 	fputs("key=", d->out);
 	put_value(d->out, key.dptr, key.dsize, 0);
@@ -139,7 +115,6 @@ cachedump_run(const char *path, const char *domain, FILE *out)
 	}
 	d.out = out;
 	d.domain = domain != NULL && *domain != '\0' ? domain : NULL;
-	d.dlen = d.domain ? strlen(d.domain) : 0;
 	d.now = (long long)time(NULL);
 	d.limit = tdb_map_size(tdb) / MIN_RECORD_BYTES + 1;
 	/* A callback's -1 stops the walk but is not a -1 return. */

@@ -15,15 +15,6 @@ my $PONG = qr/^result=ok\b.*\breason=pong\b/;
 my $ROOT = $> == 0;
 my $NOBODY = defined getpwnam('nobody');
 
-sub fields_ok {
-	my ($line, $want, $name) = @_;
-	my $r = parse_response($line);
-	my @bad = grep {
-		my ($k, $v) = split(/=/, $_, 2);
-		!(defined $r && defined $r->{$k} && $r->{$k} eq $v);
-	} split(/ /, $want);
-	ok(!@bad, $name) or diag('got: ' . ($line // '(no answer)'));
-}
 
 my $dns = start_dns("term.test TIMEOUT\n");
 my $conf = { skip_domains => 'skip.test', socket_mode => '0666' };
@@ -56,11 +47,11 @@ SKIP: {
 	    qr/^result=ok .*\bflushed=\d+\b/, 'FLUSH DOMAIN: ok flushed=N');
 	like($d->query('FLUSH ADDRESS <a@skip.test>') // '',
 	    qr/^result=ok .*\bflushed=\d+\b/, 'FLUSH ADDRESS: ok flushed=N');
-	fields_ok($d->query('FLUSH'), 'result=error reason=badrequest',
+	has_fields($d->query('FLUSH'), 'result=error reason=badrequest',
 	    'FLUSH without an argument: badrequest');
-	fields_ok($d->query('FLUSH EVERYTHING'), 'result=error reason=badrequest',
+	has_fields($d->query('FLUSH EVERYTHING'), 'result=error reason=badrequest',
 	    'FLUSH EVERYTHING: badrequest');
-	fields_ok($d->query('FLUSH DOMAIN'), 'result=error reason=badrequest',
+	has_fields($d->query('FLUSH DOMAIN'), 'result=error reason=badrequest',
 	    'FLUSH DOMAIN without a domain: badrequest');
 }
 
@@ -68,11 +59,11 @@ SKIP: {
 	skip 'switching to user nobody needs root', 4 unless $ROOT && $NOBODY;
 	like(as_nobody('PING') // '', $PONG,
 	    'an unprivileged client may PING');
-	fields_ok(as_nobody('FLUSH ALL'), 'result=error reason=denied code=530',
+	has_fields(as_nobody('FLUSH ALL'), 'result=error reason=denied code=530',
 	    'FLUSH ALL as nobody: error denied code=530');
-	fields_ok(as_nobody('FLUSH DOMAIN skip.test'),
+	has_fields(as_nobody('FLUSH DOMAIN skip.test'),
 	    'result=error reason=denied', 'FLUSH DOMAIN as nobody: denied');
-	fields_ok(as_nobody('SENDER <a@skip.test>'),
+	has_fields(as_nobody('SENDER <a@skip.test>'),
 	    'result=unknown reason=skipped', '... but may verify addresses');
 }
 
@@ -116,7 +107,7 @@ ok(wait_for(sub { scalar $dns->queries('term.test') }, 5),
     'a verification is in flight (DNS asked)');
 my $t0 = time;
 $d->signal('TERM');
-fields_ok($c->readline(5), 'result=defer reason=inprogress',
+has_fields($c->readline(5), 'result=defer reason=inprogress',
     'SIGTERM answers the pending request defer inprogress');
 cmp_ok(time - $t0, '<', 5, '... at once, not at its timeout');
 is($d->wait_exit(5), 0, '... and savd exits 0');
@@ -203,7 +194,7 @@ ok(defined $r->{status} && $r->{status} != 0,
 # -o wins over the file.
 my $d3 = start_savd(dns => $dns, conf => { skip_domains => 'file.test' },
     args => ['-o', 'skip_domains=ovr.test']);
-fields_ok($d3->query('SENDER <a@ovr.test>'), 'result=unknown reason=skipped',
+has_fields($d3->query('SENDER <a@ovr.test>'), 'result=unknown reason=skipped',
     '-o skip_domains=... applies');
 my $fr = parse_response($d3->query('SENDER <a@file.test> timeout=2',
     timeout => 6));

@@ -34,20 +34,6 @@ my $d = start_savd(dir => $dir, dns => $dns, smtp => $smtp, conf => {
 	host_concurrency => 100,
 });
 
-# Send $req and compare fields (plain: equal, Regexp: match); one assertion.
-sub fields_ok {
-	my ($name, $line, %want) = @_;
-	my $r = parse_response($line) // {};
-	my @bad = defined $line ? () : ('no answer');
-	for my $k (sort keys %want) {
-		my ($w, $g) = ($want{$k}, $r->{$k});
-		push @bad, "$k=" . ($g // '(absent)') . ", want $w"
-		    if !defined $g || (ref $w ? $g !~ $w : $g ne $w);
-	}
-	ok(!@bad, $name) or diag('got: ' . ($line // '(no answer)') . "\n"
-	    . join("\n", @bad));
-	return $r;
-}
 
 # Sessions (of $smtp) that sent RCPT TO:<$addr>.
 sub sessions_for {

@@ -49,24 +49,6 @@ my %conf = (
 );
 my $d = start_savd(dir => $dir, dns => $dns, smtp => $smtp, conf => \%conf);
 
-# Compare fields (plain: equal, Regexp: match, undef: absent).
-sub fields_ok {
-	my ($name, $line, %want) = @_;
-	my $r = parse_response($line) // {};
-	my @bad = defined $line ? () : ('no answer');
-	for my $k (sort keys %want) {
-		my ($w, $g) = ($want{$k}, $r->{$k});
-		if (!defined $w) {
-			push @bad, "$k should be absent" if defined $g;
-			next;
-		}
-		push @bad, "$k=" . ($g // '(absent)') . ", want $w"
-		    if !defined $g || (ref $w ? $g !~ $w : $g ne $w);
-	}
-	ok(!@bad, $name) or diag('got: ' . ($line // '(no answer)') . "\n"
-	    . join("\n", @bad));
-	return $r;
-}
 
 sub ask { $d->query($_[0], timeout => 10) }
 

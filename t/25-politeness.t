@@ -70,20 +70,6 @@ sub daemon {
 	    conf => { %BASE, %conf });
 }
 
-# Compare fields of a response line (plain: equal, Regexp: match).
-sub fields_ok {
-	my ($name, $line, %want) = @_;
-	my $r = parse_response($line) // {};
-	my @bad = defined $line ? () : ('no answer');
-	for my $k (sort keys %want) {
-		my ($w, $g) = ($want{$k}, $r->{$k});
-		push @bad, "$k=" . ($g // '(absent)') . ", want $w"
-		    if !defined $g || (ref $w ? $g !~ $w : $g ne $w);
-	}
-	ok(!@bad, $name) or diag('got: ' . ($line // '(no answer)') . "\n"
-	    . join("\n", @bad));
-	return $r;
-}
 
 # One connection per request, all sent and half-closed before any answer
 # is read; the answer lines in request order.

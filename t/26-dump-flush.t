@@ -38,19 +38,6 @@ my %conf = (positive_ttl => '1h', negative_ttl => '30m',
 my $d = start_savd(dns => $dns, smtp => $smtp, conf => \%conf);
 my $cache = "$d->{conf}{cache_file}";
 
-sub fields_ok {
-	my ($name, $line, %want) = @_;
-	my $r = parse_response($line) // {};
-	my @bad = defined $line ? () : ('no answer');
-	for my $k (sort keys %want) {
-		my ($w, $g) = ($want{$k}, $r->{$k});
-		push @bad, "$k=" . ($g // '(absent)') . ", want $w"
-		    if !defined $g || (ref $w ? $g !~ $w : $g ne $w);
-	}
-	ok(!@bad, $name) or diag('got: ' . ($line // '(no answer)') . "\n"
-	    . join("\n", @bad));
-	return $r;
-}
 
 # savctl dump: { status, lines => [...], by => { key => fields } }.
 sub dump_cache {

@@ -24,9 +24,10 @@ use IO::Socket::UNIX;
 use POSIX qw(WNOHANG);
 use Socket qw(SOCK_STREAM SHUT_WR);
 use Time::HiRes qw(time sleep);
+use Test::More ();
 
 our @EXPORT_OK = qw(tempdir free_port free_udp_port start_dns start_smtp
-    start_savd parse_response sessions_to smtp_sessions smtp_commands
+    start_savd parse_response fields_ok has_fields sessions_to smtp_sessions smtp_commands
     wait_for run_cmd as_user savd_bin savctl_bin slurp);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -259,6 +260,36 @@ sub parse_response {
 		$h{$k} = $v;
 	}
 	return \%h;
+}
+
+# ---------------------------------------------------------------- asserting
+
+# One assertion on a response line: each wanted field equal (a string),
+# matching (a Regexp) or absent (undef).  Returns the parsed fields.
+sub fields_ok {
+	my ($name, $line, %want) = @_;
+	my $r = parse_response($line) // {};
+	my @bad = defined $line ? () : ('no answer');
+	for my $k (sort keys %want) {
+		my ($w, $g) = ($want{$k}, $r->{$k});
+		if (!defined $w) {
+			push @bad, "$k should be absent" if defined $g;
+			next;
+		}
+		push @bad, "$k=" . ($g // '(absent)') . ", want $w"
+		    if !defined $g || (ref $w ? $g !~ $w : $g ne $w);
+	}
+	my $tb = Test::More->builder;
+	$tb->ok(!@bad, $name) or $tb->diag('got: ' . ($line // '(no answer)')
+	    . "\n" . join("\n", @bad));
+	return $r;
+}
+
+# The same with the wanted fields written as "k=v k=v".
+sub has_fields {
+	my ($line, $want, $name) = @_;
+	return fields_ok($name, $line, map { split(/=/, $_, 2) }
+	    split(/ /, $want));
 }
 
 # ---------------------------------------------------------------- DNS
