@@ -77,6 +77,7 @@ static struct {
 	char *unix_path;
 	ev_timer accept_pause;
 	int stopping;
+	ev_tstamp emfile_logged;        /* at most one EMFILE line per 10 s */
 	struct server_stats st;
 	TAILQ_HEAD(, client) clients;
 } srv = { .clients = TAILQ_HEAD_INITIALIZER(srv.clients) };
@@ -618,7 +619,11 @@ on_accept(struct ev_loop *loop, ev_io *w, int revents)
 		}
 		if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
 		    errno == ENOMEM) {
-			log_warn("accept: %s; pausing", strerror(errno));
+			if (ev_now(srv.loop) - srv.emfile_logged >= 10.) {
+				log_warn("accept: %s; closing idle clients or "
+				    "pausing", strerror(errno));
+				srv.emfile_logged = ev_now(srv.loop);
+			}
 			if (evict_idle() < 0)
 				accept_pause();
 		} else if (errno != EAGAIN && errno != EINTR &&
