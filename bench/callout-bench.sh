@@ -62,7 +62,8 @@ PIDS+=($PING_PID)
 wait "$PING_PID"
 stop_sampler
 
-echo "== callout-bench: N=$N rcpt_delay=${DELAY}ms duration=${DUR}s ramp=${RAMP}s" \
+echo "== callout-bench: N=$N rcpt_delay=${DELAY}ms duration=${DUR}s" \
+    "ramp=${RAMP}s" \
     "catchall_probe=$PROBE log=${LOG:-$TMP/savd.log}"
 cat "$TMP/load.out" "$TMP/ping.out"
 echo "-- per second (answered/s), steady part:"
