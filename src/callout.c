@@ -83,7 +83,7 @@ struct job {
 	TAILQ_ENTRY(job) blocked_entry;
 	int blocked;                    /* waiting for a host slot */
 	int in_table;
-	char key[ADDR_DOMAIN_MAX + ADDR_BUF + 2];
+	char key[ADDR_DOMAIN_MAX + ADDR_BUF + 3];
 	char domain[ADDR_DOMAIN_MAX + 1];
 	char mail_from[ADDR_BUF];
 	ev_tstamp started;
@@ -696,8 +696,15 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	}
 	resolve_cancel(j->rsv);
 	j->rsv = NULL;
-	verdict_from_failure(&v, FAIL_TIMEOUT, "callout_timeout reached");
 	while ((rc = TAILQ_FIRST(&j->rcpts)) != NULL) {
+		/* Never had a connection slot: our limit, not the remote's. */
+		if (!rc->have_best && j->nt > 0) {
+			verdict_set(&v, RES_DEFER, R_RATELIMITED, SRC_POLICY);
+			snprintf(v.text, sizeof(v.text), "no connection slot "
+			    "to the mail hosts of %s became free", j->domain);
+		} else
+			verdict_from_failure(&v, FAIL_TIMEOUT,
+			    "callout_timeout reached");
 		rcpt_move_on(rc, &v);
 		rcpt_finish(rc, &rc->best);
 	}
@@ -723,7 +730,9 @@ job_get(const char *domain, const char *mail_from, const struct route *route)
 	struct job *j;
 	ev_tstamp now = ev_now(co.loop);
 
-	snprintf(key, sizeof(key), "%s|%s", mail_from, domain);
+	/* A routed job never serves an unrouted question, nor the reverse. */
+	snprintf(key, sizeof(key), "%c%s|%s", route ? 'R' : '-', mail_from,
+	    domain);
 	HASH_FIND_STR(co.jobs, key, j);
 	if (j != NULL && (j->rsv != NULL ||
 	    now - j->started < co.cfg->callout_timeout / JOIN_SHARE))
@@ -768,6 +777,12 @@ callout_start(const char *domain, const char *addr, const char *mail_from,
 		ev_timer_start(co.loop, &j->kick);
 	}
 	return rc;
+}
+
+int
+callout_waiting(const struct callout *rc)
+{
+	return rc->sess == NULL && rc->job->rsv == NULL;
 }
 
 void

@@ -40,6 +40,9 @@ void callout_reconfigure(const struct config *cfg);
 struct callout *callout_start(const char *domain, const char *addr,
     const char *mail_from, const struct route *route, callout_fn *cb,
     void *arg);
+/* Is c waiting for a connection slot to a host (host_concurrency), as
+ * opposed to resolving or talking to a remote?  Valid until its callback. */
+int callout_waiting(const struct callout *c);
 /* Abort everything (shutdown); no callbacks. */
 void callout_shutdown(void);
 const struct callout_stats *callout_stats(void);

@@ -127,8 +127,13 @@ load_config(struct config *c, char *err, size_t errlen)
 	for (size_t i = 0; i < m.noverrides; i++)
 		if (config_override(c, m.overrides[i], err, errlen) < 0)
 			return -1;
-	if (config_check(c, err, errlen) < 0)
+	if (config_check(c, err, errlen) < 0) {
+		char msg[512];
+
+		snprintf(msg, sizeof(msg), "%s: %s", m.conf_path, err);
+		snprintf(err, errlen, "%s", msg);
 		return -1;
+	}
 	if (c->helo_name[0] == '\0') {
 		free(c->helo_name);
 		c->helo_name = host_fqdn();
@@ -149,8 +154,11 @@ reload(void)
 		return;
 	}
 	if (strcmp(fresh->socket, m.cfg->socket) != 0 ||
-	    fresh->has_listen != m.cfg->has_listen)
-		log_warn("reload: socket and listen changes need a restart");
+	    fresh->has_listen != m.cfg->has_listen ||
+	    strcmp(fresh->cache_file, m.cfg->cache_file) != 0 ||
+	    fresh->cache_hash_size != m.cfg->cache_hash_size)
+		log_warn("reload: socket, listen and cache_file changes need "
+		    "a restart");
 	server_reconfigure(fresh);
 	admin_configure(m.loop, fresh);
 	dnsq_reconfigure(fresh);

@@ -147,7 +147,8 @@ finish_verdict(struct resolve *r, enum sav_result res, enum sav_reason why,
 {
 	struct resolve_result out = { .ok = 0 };
 
-	verdict_set(&out.v, res, why, why == R_SKIPPED ? SRC_POLICY : SRC_DNS);
+	verdict_set(&out.v, res, why, why == R_SKIPPED || r->routed ?
+	    SRC_POLICY : SRC_DNS);
 	snprintf(out.v.text, sizeof(out.v.text), fmt, arg);
 	r->cb(r->arg, &out);
 	resolve_free(r);
@@ -196,7 +197,11 @@ finish_targets(struct resolve *r)
 		return;
 	}
 	free(out.t);
-	if (own > 0)
+	if (r->routed && own == 0)      /* our configuration, not theirs */
+		finish_verdict(r, RES_DEFER, tempfail ? R_DNSFAIL :
+		    R_UNREACHABLE, "routes: no usable address for the host "
+		    "of %s", r->domain);
+	else if (own > 0)
 		finish_verdict(r, RES_UNKNOWN, R_SKIPPED,
 		    "mail for %s is handled by this host", r->domain);
 	else if (bogus > 0)

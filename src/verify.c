@@ -36,14 +36,20 @@ enum queue_why { Q_RATE, Q_OVERLOAD };
 
 struct entry;
 
+/* What a request asked to have logged with its answer. */
+struct notes {
+	char client[PROTO_NOTE_MAX];
+	char helo[PROTO_NOTE_MAX];
+	char id[PROTO_NOTE_MAX];
+};
+
 struct waiter {
 	TAILQ_ENTRY(waiter) entry;
 	struct entry *e;
 	struct slot *slot;
 	ev_timer deadline;
 	ev_tstamp started;
-	char client[PROTO_NOTE_MAX];
-	char id[PROTO_NOTE_MAX];
+	struct notes notes;
 };
 
 struct entry {
@@ -57,6 +63,7 @@ struct entry {
 	char addr[ADDR_BUF];
 	char mail_from[ADDR_BUF];
 	int recipient;                  /* RECIPIENT: routes apply */
+	struct callout *co;             /* while running */
 	TAILQ_HEAD(, waiter) waiters;
 };
 
@@ -88,28 +95,49 @@ static void pump_queue_soon(double delay);
 /* --- answers ------------------------------------------------------------ */
 
 static void
-log_answer(const struct entry *e, const char *addr, const struct verdict *v,
-    long age, ev_tstamp started, const char *client, const char *id)
+notes_from(struct notes *n, const struct request *req)
 {
-	char agebuf[32] = "";
+	snprintf(n->client, sizeof(n->client), "%s", req->client);
+	snprintf(n->helo, sizeof(n->helo), "%s", req->helo);
+	snprintf(n->id, sizeof(n->id), "%s", req->id);
+}
 
+/* One line per answered verification, in the protocol's words. */
+static void
+log_answer(const char *addr, const char *mail_from, const struct verdict *v,
+    long age, ev_tstamp started, const struct notes *n)
+{
+	char extra[32 + 3 * (PROTO_NOTE_MAX + 8)];
+	int len = 0;
+
+	extra[0] = '\0';
 	if (age >= 0)
-		snprintf(agebuf, sizeof(agebuf), " age=%ld", age);
+		len += snprintf(extra + len, sizeof(extra) - len, " age=%ld", age);
+	if (n->client[0])
+		len += snprintf(extra + len, sizeof(extra) - len, " client=%s",
+		    n->client);
+	if (n->helo[0])
+		len += snprintf(extra + len, sizeof(extra) - len, " helo=%s",
+		    n->helo);
+	if (n->id[0])
+		snprintf(extra + len, sizeof(extra) - len, " id=%s", n->id);
 	log_info("verify result=%s reason=%s code=%d addr=<%s> from=<%s> "
-	    "source=%s mx=%s%s ms=%ld%s%s%s%s",
+	    "source=%s mx=%s ms=%ld%s",
 	    verdict_result_name(v->result), verdict_reason_name(v->reason),
-	    v->code, addr, e ? e->mail_from : "",
-	    verdict_source_name(v->source), v->mx[0] ? v->mx : "-", agebuf,
-	    (long)((ev_now(vfy.loop) - started) * 1000 + 0.5),
-	    client[0] ? " client=" : "", client, id[0] ? " id=" : "", id);
+	    v->code, addr, mail_from, verdict_source_name(v->source),
+	    v->mx[0] ? v->mx : "-",
+	    (long)((ev_now(vfy.loop) - started) * 1000 + 0.5), extra);
 }
 
 /* Answer a request that never waited (policy, cache). */
 static void
 answer_now(struct slot *s, const struct request *req, const char *addr,
-    const struct verdict *v, long age)
+    const char *mail_from, const struct verdict *v, long age)
 {
-	log_answer(NULL, addr, v, age, ev_now(vfy.loop), req->client, req->id);
+	struct notes n;
+
+	notes_from(&n, req);
+	log_answer(addr, mail_from, v, age, ev_now(vfy.loop), &n);
 	slot_answer_verdict(s, v, age);
 }
 
@@ -118,7 +146,7 @@ waiter_answer(struct waiter *w, const struct verdict *v)
 {
 	struct entry *e = w->e;
 
-	log_answer(e, e->addr, v, -1, w->started, w->client, w->id);
+	log_answer(e->addr, e->mail_from, v, -1, w->started, &w->notes);
 	slot_answer_verdict(w->slot, v, -1);
 	slot_release(w->slot);
 	ev_timer_stop(vfy.loop, &w->deadline);
@@ -196,8 +224,11 @@ cache_store(const struct entry *e, const struct verdict *v)
 	int domain = record_domain_wide(v);
 	size_t kl;
 
-	if (domain ? v->reason == R_NULLSENDER && e->mail_from[0] != '\0' :
-	    !default_sender(e->mail_from))
+	/* Our own configuration and limits are never a fact about them. */
+	if (v->source == SRC_POLICY)
+		return;
+	/* Another MAIL FROM speaks only through what DNS said. */
+	if (!default_sender(e->mail_from) && !(domain && v->source == SRC_DNS))
 		return;
 	if (record_ttl(vfy.cfg, v, domain) == 0)
 		return;
@@ -245,6 +276,26 @@ verify_recent(struct verify_recent *out)
 	}
 }
 
+/*
+ * A refresh that did not confirm a fresh ok cannot replace it: move the
+ * entry's refresh point on, so that not every query starts another one.
+ */
+static void
+refresh_later(const struct entry *e)
+{
+	struct record r;
+	char key[ADDR_BUF + 8];
+	long long now = now_unix();
+	size_t kl = address_key(&e->mb, key, sizeof(key));
+
+	if (kl == 0 || !cache_get(vfy.cache, key, kl, &r, now) ||
+	    r.result != RES_OK)
+		return;
+	r.refresh = now + vfy.cfg->positive_refresh < r.expires ?
+	    now + vfy.cfg->positive_refresh : 0;
+	cache_put(vfy.cache, key, kl, &r, now);
+}
+
 /* --- callouts ---------------------------------------------------------- */
 
 static void
@@ -253,7 +304,10 @@ on_callout_done(void *arg, const struct verdict *v)
 	struct entry *e = arg;
 	struct waiter *w;
 
+	e->co = NULL;
 	cache_store(e, v);
+	if (e->refresh && v->result != RES_OK)
+		refresh_later(e);
 	recent_note(v);
 	if (e->refresh)
 		vfy.st.refreshes++;
@@ -304,7 +358,7 @@ entry_try_start(struct entry *e)
 	e->state = E_RUNNING;
 	vfy.running++;
 	vfy.st.callouts++;
-	callout_start(e->mb.domain, e->addr, e->mail_from, route,
+	e->co = callout_start(e->mb.domain, e->addr, e->mail_from, route,
 	    on_callout_done, e);
 	return 1;
 }
@@ -372,9 +426,9 @@ on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 
 	(void)loop;
 	(void)revents;
-	if (e->state == E_RUNNING)
+	if (e->state == E_RUNNING && !callout_waiting(e->co))
 		verdict_set(&v, RES_DEFER, R_INPROGRESS, SRC_POLICY);
-	else if (e->why == Q_RATE) {
+	else if (e->state == E_RUNNING || e->why == Q_RATE) {
 		verdict_set(&v, RES_DEFER, R_RATELIMITED, SRC_POLICY);
 		vfy.st.ratelimited++;
 	} else {
@@ -435,8 +489,7 @@ wait_for(struct slot *s, const struct request *req, const char *addr,
 	w->e = e;
 	w->slot = s;
 	w->started = ev_now(vfy.loop);
-	snprintf(w->client, sizeof(w->client), "%s", req->client);
-	snprintf(w->id, sizeof(w->id), "%s", req->id);
+	notes_from(&w->notes, req);
 	slot_hold(s);
 	TAILQ_INSERT_TAIL(&e->waiters, w, entry);
 	ev_timer_init(&w->deadline, on_deadline, req->timeout > 0 ?
@@ -464,7 +517,7 @@ verify_request(struct slot *s, const struct request *req)
 	}
 	if (req->addr.null) {
 		verdict_set(&v, RES_OK, R_NULL, SRC_POLICY);
-		answer_now(s, req, addr, &v, -1);
+		answer_now(s, req, addr, mail_from, &v, -1);
 		return;
 	}
 	if (req->addr.literal || config_skip_domain(vfy.cfg, req->addr.domain)) {
@@ -472,13 +525,13 @@ verify_request(struct slot *s, const struct request *req)
 		if (req->addr.literal)
 			snprintf(v.text, sizeof(v.text),
 			    "address literals are not verified");
-		answer_now(s, req, addr, &v, -1);
+		answer_now(s, req, addr, mail_from, &v, -1);
 		return;
 	}
 	if (!req->no_cache &&
 	    cache_lookup(&req->addr, mail_from, &v, &age, &stale)) {
 		vfy.st.cache_hits++;
-		answer_now(s, req, addr, &v, age);
+		answer_now(s, req, addr, mail_from, &v, age);
 		if (stale)
 			wait_for(NULL, req, addr, mail_from, 1);
 		return;

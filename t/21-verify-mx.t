@@ -75,7 +75,7 @@ my $d = start_savd(dir => $dir, dns => $dns, smtp => $smtp, conf => {
 	command_timeout => '1s',
 	connect_timeout => '1s',
 	answer_timeout => '10s',
-	routes => "routed.test=[127.0.0.4]:$port",
+	routes => "routed.test=[127.0.0.4]:$port, typo.test=nohost.test:$port",
 });
 
 # Send $req; check fields (plain: equal, Regexp: match, undef: absent).
@@ -237,6 +237,15 @@ expect('routes: an unknown user at the routed domain',
     result => 'fail', reason => 'rejected', code => 550,
     mx => qr/\[127\.0\.0\.4\]$/);
 is(scalar($dns->queries('routed.test')), 0, '... still no DNS query');
+
+# A route whose host does not resolve is our mistake, never the domain's.
+expect('routes: a route host without an address: defer, not fail',
+    'RECIPIENT <alice@typo.test>',
+    result => 'defer', reason => 'unreachable', source => 'policy');
+expect('... nor cached as a domain fact', 'RECIPIENT <bob@typo.test>',
+    result => 'defer', source => 'policy');
+expect('routes: SENDER at a routed domain is not routed',
+    'SENDER <alice@typo.test>', result => 'fail', reason => 'nxdomain');
 
 ok($d->alive, 'savd is still running');
 done_testing();

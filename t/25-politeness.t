@@ -239,6 +239,22 @@ sub max_open_to {
 	    'hc: one session per domain to the shared MX');
 	is(max_open_to('127.0.0.3'), 1,
 	    'hc: never more than 1 connection open at once to 127.0.0.3');
+
+	# Waiting for a connection slot is our limit: at its deadline such a
+	# request gets defer ratelimited, not inprogress (PROTOCOL.md 3a).
+	my @c = map { $d->session } 1 .. 2;
+	$c[0]->send("SENDER <slow4\@hc1.test> timeout=10\n");
+	$c[0]->shutdown_write;
+	ok(wait_for(sub { grep { /RCPT TO:<slow4\@hc1.test>/ }
+	    split(/\n/, Savd::slurp($smtp->{log})) }, 5),
+	    'hc: a slow callout holds the only slot');
+	$c[1]->send("SENDER <slow5\@hc2.test> timeout=1\n");
+	$c[1]->shutdown_write;
+	fields_ok('hc: a request waiting for the slot: defer ratelimited',
+	    $c[1]->readline(5), result => 'defer', reason => 'ratelimited',
+	    code => 451, source => 'policy');
+	fields_ok('hc: the running one: ok', $c[0]->readline(10),
+	    result => 'ok', reason => 'accepted');
 	$d->stop;
 }
 
