@@ -74,6 +74,7 @@ struct csess {
 	char probe[ADDR_BUF];
 	char helo[ADDR_DOMAIN_MAX + 3];
 	struct session sm;
+	struct sess_rcpt rcpt_store[];  /* nrc entries, sized at start */
 };
 TAILQ_HEAD(csess_list, csess);
 
@@ -370,7 +371,8 @@ sess_lines(struct csess *s)
 static void
 sess_readable(struct csess *s)
 {
-	ssize_t n = read(s->fd, buf_reserve(&s->in, 2048), 2048);
+	char chunk[2048];       /* buffers grow only by what arrives */
+	ssize_t n = read(s->fd, chunk, sizeof(chunk));
 	enum sess_action act;
 
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
@@ -380,7 +382,7 @@ sess_readable(struct csess *s)
 		    "connection closed"));
 		return;
 	}
-	s->in.len += (size_t)n;
+	buf_add(&s->in, chunk, (size_t)n);
 	act = sess_lines(s);
 	if (act == SA_CONTINUE)
 		step_timer(s, co.cfg->command_timeout);
@@ -500,7 +502,7 @@ random_local(char *buf, size_t len)
 static void
 sess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 {
-	struct csess *s = xcalloc(1, sizeof(*s));
+	struct csess *s = xcalloc(1, sizeof(*s) + n * sizeof(s->rcpt_store[0]));
 	char ip[NETADDR_STRLEN], local[13];
 
 	s->job = j;
@@ -518,7 +520,7 @@ sess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 		snprintf(s->probe, sizeof(s->probe), "%s@%s", local, j->domain);
 	}
 	sess_init(&s->sm, s->helo, j->mail_from, s->probe[0] ? s->probe :
-	    NULL, s->mx);
+	    NULL, s->mx, s->rcpt_store, n);
 	for (size_t i = 0; i < n; i++) {
 		s->rc[s->nrc++] = rcs[i];
 		rcs[i]->sess = s;

@@ -7,11 +7,16 @@
  * marked, its udns result freed when it arrives or times out), and every
  * reply goes through guarded_parse(), which refuses a reply whose question
  * is not exactly the name we asked before the stock parser sees it.
+ *
+ * udns walks its list of outstanding queries on every submit and reply, so
+ * at most DNS_MAX_ACTIVE are outstanding; the rest wait in a FIFO here.
  */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,9 +26,14 @@
 #include "log.h"
 #include "xmalloc.h"
 
+#define DNS_MAX_ACTIVE  256             /* queries outstanding in udns */
+#define DNS_RCVBUF      (1024 * 1024)   /* answers arrive in bursts */
+
 struct dnsq {
+	TAILQ_ENTRY(dnsq) entry;        /* while waiting to be submitted */
 	int cancelled;
 	int family;             /* AF_INET, AF_INET6, or 0 for MX */
+	char name[ADDR_DOMAIN_MAX + 1];
 	dnsq_mx_fn *mx_cb;
 	dnsq_addr_fn *addr_cb;
 	void *arg;
@@ -36,7 +46,11 @@ static struct {
 	ev_io io;
 	ev_timer tm;
 	int fd;
-} dns;
+	unsigned active;                /* submitted to udns */
+	TAILQ_HEAD(, dnsq) waiting;
+} dns = { .waiting = TAILQ_HEAD_INITIALIZER(dns.waiting) };
+
+static void submit(struct dnsq *q);
 
 static time_t
 now_s(void)
@@ -118,6 +132,10 @@ open_resolver(const struct config *cfg)
 	dns_set_opt(dns.ctx, DNS_OPT_NTRIES, (int)cfg->dns_retries + 1);
 	if ((dns.fd = dns_open(dns.ctx)) < 0)
 		fatal("dns: cannot open the resolver socket");
+	int rcvbuf = DNS_RCVBUF;
+	if (setsockopt(dns.fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf,
+	    sizeof(rcvbuf)) < 0)
+		log_warn("dns: cannot enlarge the receive buffer");
 	dns_set_tmcbck(dns.ctx, set_timer, NULL);
 	ev_io_init(&dns.io, on_io, dns.fd, EV_READ);
 	ev_io_start(dns.loop, &dns.io);
@@ -141,7 +159,7 @@ dnsq_init(struct ev_loop *loop, const struct config *cfg)
 void
 dnsq_reconfigure(const struct config *cfg)
 {
-	if (dns_active(dns.ctx) > 0) {
+	if (dns_active(dns.ctx) > 0 || !TAILQ_EMPTY(&dns.waiting)) {
 		log_warn("dns: reload while queries are in flight; new "
 		    "resolver settings apply after a restart");
 		return;
@@ -152,6 +170,12 @@ dnsq_reconfigure(const struct config *cfg)
 void
 dnsq_shutdown(void)
 {
+	struct dnsq *q;
+
+	while ((q = TAILQ_FIRST(&dns.waiting)) != NULL) {
+		TAILQ_REMOVE(&dns.waiting, q, entry);
+		free(q);
+	}
 	if (dns.ctx == NULL)
 		return;
 	ev_io_stop(dns.loop, &dns.io);
@@ -273,6 +297,7 @@ on_answer(struct dns_ctx *ctx, void *result, void *data)
 	enum dns_result r = map_status(result ? DNS_E_NOERROR :
 	    dns_status(ctx));
 
+	dns.active--;
 	if (!q->cancelled) {
 		if (q->family == 0)
 			deliver_mx(q, r, result);
@@ -281,6 +306,15 @@ on_answer(struct dns_ctx *ctx, void *result, void *data)
 	}
 	free(result);
 	free(q);
+	/* A place is free: submit the oldest waiting query. */
+	while (dns.active < DNS_MAX_ACTIVE &&
+	    (q = TAILQ_FIRST(&dns.waiting)) != NULL) {
+		TAILQ_REMOVE(&dns.waiting, q, entry);
+		if (q->cancelled)
+			free(q);
+		else
+			submit(q);
+	}
 }
 
 /* Submitting failed (a bad name, out of memory): answer from a timer. */
@@ -294,25 +328,42 @@ on_submit_failed(struct ev_loop *loop, ev_timer *w, int revents)
 	on_answer(dns.ctx, NULL, q);
 }
 
-static struct dnsq *
-submit(const char *name, int family, int qtype, dns_parse_fn *parse)
+static void
+submit(struct dnsq *q)
 {
-	struct dnsq *q = xcalloc(1, sizeof(*q));
+	static dns_parse_fn *const parse[] = { guarded_mx, guarded_a4,
+	    guarded_a6 };
+	static const int qtype[] = { DNS_T_MX, DNS_T_A, DNS_T_AAAA };
+	int k = q->family == 0 ? 0 : q->family == AF_INET ? 1 : 2;
 
-	q->family = family;
-	if (dns_submit_p(dns.ctx, name, DNS_C_IN, qtype, DNS_NOSRCH, parse,
-	    on_answer, q) == NULL) {
+	dns.active++;
+	if (dns_submit_p(dns.ctx, q->name, DNS_C_IN, qtype[k], DNS_NOSRCH,
+	    parse[k], on_answer, q) == NULL) {
 		ev_timer_init(&q->fail, on_submit_failed, 0., 0.);
 		q->fail.data = q;
 		ev_timer_start(dns.loop, &q->fail);
 	}
+}
+
+/* A new query: to udns now, or to the back of the queue. */
+static struct dnsq *
+query_new(const char *name, int family)
+{
+	struct dnsq *q = xcalloc(1, sizeof(*q));
+
+	q->family = family;
+	snprintf(q->name, sizeof(q->name), "%s", name);
+	if (dns.active < DNS_MAX_ACTIVE && TAILQ_EMPTY(&dns.waiting))
+		submit(q);
+	else
+		TAILQ_INSERT_TAIL(&dns.waiting, q, entry);
 	return q;
 }
 
 struct dnsq *
 dnsq_mx(const char *domain, dnsq_mx_fn *cb, void *arg)
 {
-	struct dnsq *q = submit(domain, 0, DNS_T_MX, guarded_mx);
+	struct dnsq *q = query_new(domain, 0);
 
 	q->mx_cb = cb;
 	q->arg = arg;
@@ -322,9 +373,8 @@ dnsq_mx(const char *domain, dnsq_mx_fn *cb, void *arg)
 struct dnsq *
 dnsq_addr(const char *name, int family, dnsq_addr_fn *cb, void *arg)
 {
-	struct dnsq *q = family == AF_INET ?
-	    submit(name, AF_INET, DNS_T_A, guarded_a4) :
-	    submit(name, AF_INET6, DNS_T_AAAA, guarded_a6);
+	struct dnsq *q = query_new(name, family == AF_INET ? AF_INET :
+	    AF_INET6);
 
 	q->addr_cb = cb;
 	q->arg = arg;

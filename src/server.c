@@ -477,11 +477,12 @@ static void
 on_read(struct ev_loop *loop, ev_io *w, int revents)
 {
 	struct client *cl = w->data;
+	char chunk[READ_CHUNK]; /* buffers grow only by what arrives */
 	ssize_t n;
 
 	(void)loop;
 	(void)revents;
-	n = read(cl->fd, buf_reserve(&cl->in, READ_CHUNK), READ_CHUNK);
+	n = read(cl->fd, chunk, sizeof(chunk));
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (cl->state == CL_DRAIN) {
@@ -498,7 +499,7 @@ on_read(struct ev_loop *loop, ev_io *w, int revents)
 		ev_io_stop(srv.loop, &cl->rio);
 		cl->eof = 1;
 	} else {
-		cl->in.len += (size_t)n;
+		buf_add(&cl->in, chunk, (size_t)n);
 	}
 	client_kick(cl);
 }

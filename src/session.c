@@ -86,7 +86,7 @@ give_rest(struct session *s, size_t from, const struct verdict *v,
 
 void
 sess_init(struct session *s, const char *helo_name, const char *mail_from,
-    const char *probe, const char *mx)
+    const char *probe, const char *mx, struct sess_rcpt *rcpts, size_t cap)
 {
 	check_arg(helo_name);
 	check_arg(mail_from);
@@ -98,6 +98,8 @@ sess_init(struct session *s, const char *helo_name, const char *mail_from,
 	s->mail_from = mail_from;
 	s->probe = probe;
 	s->mx = mx != NULL ? mx : "";
+	s->rcpt = rcpts;
+	s->cap = cap < SESS_MAX_RCPT ? cap : SESS_MAX_RCPT;
 	smtpreply_reset(&s->reply);
 }
 
@@ -107,7 +109,7 @@ sess_add_rcpt(struct session *s, const char *addr)
 	struct sess_rcpt *r;
 
 	check_arg(addr);
-	if (s->nrcpt >= SESS_MAX_RCPT || s->state != SS_GREETING)
+	if (s->nrcpt >= s->cap || s->state != SS_GREETING)
 		return -1;
 	r = &s->rcpt[s->nrcpt++];
 	r->addr = addr;

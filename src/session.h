@@ -52,14 +52,16 @@ struct session {
 	int pipelining;         /* PIPELINING advertised */
 	int backoff;            /* the remote asked us to slow down (421 ...) */
 	size_t nrcpt;
+	size_t cap;             /* room in rcpt[] */
 	size_t replied;         /* RCPT replies received so far */
-	struct sess_rcpt rcpt[SESS_MAX_RCPT];
+	struct sess_rcpt *rcpt; /* the caller's storage, cap entries */
 	struct smtp_reply reply;
 };
 
-/* Strings are borrowed and must outlive the session. */
+/* Strings and rcpts[] (room for cap <= SESS_MAX_RCPT recipients) are
+ * borrowed and must outlive the session. */
 void sess_init(struct session *s, const char *helo_name, const char *mail_from,
-    const char *probe, const char *mx);
+    const char *probe, const char *mx, struct sess_rcpt *rcpts, size_t cap);
 /* Add a recipient before the dialogue starts; -1 when full. */
 int sess_add_rcpt(struct session *s, const char *addr);
 

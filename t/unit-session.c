@@ -80,6 +80,8 @@ struct dialogue {
 	S("250-PIPELINING", "", GO), \
 	S("250 8BITMIME", MAILN cmds, GO)
 
+
+static struct sess_rcpt store[SESS_MAX_RCPT];       /* every session's */
 static const struct dialogue dialogues[] = {
 	{ "happy path, no PIPELINING, probe disabled", NULL, NULL, { A }, {
 		HELLO,
@@ -362,7 +364,7 @@ run_dialogue(const struct dialogue *d)
 	size_t i;
 
 	buf_init(&out);
-	sess_init(&s, HELO, d->from ? d->from : "", d->probe, MX);
+	sess_init(&s, HELO, d->from ? d->from : "", d->probe, MX, store, SESS_MAX_RCPT);
 	for (i = 0; i < MAXR && d->rcpt[i] != NULL; i++)
 		sess_add_rcpt(&s, d->rcpt[i]);
 	is_int(s.nrcpt, i, "%s: %zu rcpts added", d->name, i);
@@ -408,14 +410,14 @@ aborts(void (*fn)(void))
 static struct session as;
 
 static void crlf_rcpt(void) {
-	sess_init(&as, HELO, "", NULL, MX);
+	sess_init(&as, HELO, "", NULL, MX, store, SESS_MAX_RCPT);
 	sess_add_rcpt(&as, "a@b\r\nDATA");
 }
-static void lf_helo(void) { sess_init(&as, "us\nRSET", "", NULL, MX); }
-static void cr_from(void) { sess_init(&as, HELO, "a@b\rx", NULL, MX); }
-static void cr_probe(void) { sess_init(&as, HELO, "", "x@y\r", MX); }
+static void lf_helo(void) { sess_init(&as, "us\nRSET", "", NULL, MX, store, SESS_MAX_RCPT); }
+static void cr_from(void) { sess_init(&as, HELO, "a@b\rx", NULL, MX, store, SESS_MAX_RCPT); }
+static void cr_probe(void) { sess_init(&as, HELO, "", "x@y\r", MX, store, SESS_MAX_RCPT); }
 static void clean(void) {
-	sess_init(&as, HELO, "", PROBE, MX);
+	sess_init(&as, HELO, "", PROBE, MX, store, SESS_MAX_RCPT);
 	sess_add_rcpt(&as, A);
 }
 
@@ -432,7 +434,7 @@ test_guards(void)
 	ok(aborts(cr_probe), "CR in probe aborts");
 	ok(!aborts(clean), "clean arguments do not abort");
 
-	sess_init(&s, HELO, "", NULL, MX);
+	sess_init(&s, HELO, "", NULL, MX, store, SESS_MAX_RCPT);
 	for (i = 0; i < SESS_MAX_RCPT; i++)
 		full |= sess_add_rcpt(&s, A);
 	is_int(full, 0, "%d rcpts fit", SESS_MAX_RCPT);
