@@ -240,10 +240,16 @@ size_t
 address_key(const struct mailbox *mb, char *buf, size_t cap)
 {
 	char addr[ADDR_BUF];
-	size_t n;
 
 	address_format(mb, addr);
-	n = strlen(addr);
+	return address_key_str(addr, buf, cap);
+}
+
+size_t
+address_key_str(const char *addr, char *buf, size_t cap)
+{
+	size_t n = strlen(addr);
+
 	if (cap < n + 3) {
 		if (cap > 0)
 			buf[0] = '\0';

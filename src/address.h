@@ -39,6 +39,8 @@ void address_format(const struct mailbox *mb, char *buf);
 
 /* Cache keys: "a:local@domain" and "d:domain".  Return the length. */
 size_t address_key(const struct mailbox *mb, char *buf, size_t cap);
+/* The same from the formatted address ("local@domain"). */
+size_t address_key_str(const char *addr, char *buf, size_t cap);
 size_t address_domain_key(const char *domain, char *buf, size_t cap);
 /* Is key (not NUL-terminated) "d:DOMAIN" or "a:...@DOMAIN", the domain
  * after the last '@' compared case-insensitively and exactly? */

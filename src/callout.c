@@ -42,11 +42,10 @@ struct callout {                        /* one address in a job */
 	struct job *job;
 	struct csess *sess;             /* riding in this session, or NULL */
 	size_t tidx;                    /* next target to try */
-	int have_best;
-	struct verdict best;            /* most informative move-on so far */
+	struct verdict *best;           /* most informative move-on so far */
 	callout_fn *cb;
 	void *arg;
-	char addr[ADDR_BUF];
+	char addr[];                    /* "local@domain" */
 };
 TAILQ_HEAD(callout_list, callout);
 
@@ -69,10 +68,10 @@ struct csess {
 	ev_timer step;
 	struct buf in, out;
 	size_t nrc;
-	struct callout *rc[SESS_MAX_RCPT];
-	char mx[SAV_MX_MAX];
-	char probe[ADDR_BUF];
-	char helo[ADDR_DOMAIN_MAX + 3];
+	struct callout **rc;            /* nrc entries, after rcpt_store */
+	const char *mx;                 /* "host[ip]" */
+	const char *probe;              /* "random@domain" or NULL */
+	const char *helo;               /* copied: a reload may free cfg's */
 	struct session sm;
 	struct sess_rcpt rcpt_store[];  /* nrc entries, sized at start */
 };
@@ -84,9 +83,6 @@ struct job {
 	TAILQ_ENTRY(job) blocked_entry;
 	int blocked;                    /* waiting for a host slot */
 	int in_table;
-	char key[ADDR_DOMAIN_MAX + ADDR_BUF + 3];
-	char domain[ADDR_DOMAIN_MAX + 1];
-	char mail_from[ADDR_BUF];
 	ev_tstamp started;
 	struct resolve *rsv;            /* resolving while non-NULL */
 	size_t nt;
@@ -95,6 +91,11 @@ struct job {
 	struct csess_list sess;
 	ev_timer deadline;
 	ev_timer kick;                  /* deferred job_pump for joiners */
+	const char *mail_from;          /* into key */
+	const char *domain;             /* into key */
+	size_t keylen;
+	char key[];                     /* "R" or "-" (routed), mail_from,
+	                                   NUL, domain, NUL */
 };
 
 static struct {
@@ -185,6 +186,14 @@ callout_backoff_report(struct buf *out, double now)
 
 /* Detach rc from its job and hand its verdict to the owner. */
 static void
+rcpt_free(struct callout *rc)
+{
+	free(rc->best);
+	free(rc);
+}
+
+/* Detach rc from its job and hand its verdict to the owner. */
+static void
 rcpt_finish(struct callout *rc, const struct verdict *v)
 {
 	struct job *j = rc->job;
@@ -193,7 +202,7 @@ rcpt_finish(struct callout *rc, const struct verdict *v)
 	struct verdict copy = *v;
 
 	TAILQ_REMOVE(&j->rcpts, rc, entry);
-	free(rc);
+	rcpt_free(rc);
 	cb(arg, &copy);
 }
 
@@ -201,10 +210,13 @@ rcpt_finish(struct callout *rc, const struct verdict *v)
 static void
 rcpt_move_on(struct callout *rc, const struct verdict *v)
 {
-	if (!rc->have_best || verdict_rank(v) > verdict_rank(&rc->best)) {
-		rc->best = *v;
-		rc->have_best = 1;
+	if (rc->best == NULL)
+		rc->best = xmalloc(sizeof(*rc->best));
+	else if (verdict_rank(v) <= verdict_rank(rc->best)) {
+		rc->tidx++;
+		return;
 	}
+	*rc->best = *v;
 	rc->tidx++;
 }
 
@@ -214,8 +226,8 @@ rcpt_exhausted(struct callout *rc)
 {
 	struct verdict v;
 
-	if (rc->have_best) {
-		rcpt_finish(rc, &rc->best);
+	if (rc->best != NULL) {
+		rcpt_finish(rc, rc->best);
 		return;
 	}
 	verdict_set(&v, RES_DEFER, R_UNREACHABLE, SRC_CALLOUT);
@@ -502,25 +514,37 @@ random_local(char *buf, size_t len)
 static void
 sess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 {
-	struct csess *s = xcalloc(1, sizeof(*s) + n * sizeof(s->rcpt_store[0]));
-	char ip[NETADDR_STRLEN], local[13];
+	const struct target *tgt = &j->t[tidx];
+	char ip[NETADDR_STRLEN], local[13], mx[SAV_MX_MAX], probe[ADDR_BUF];
+	size_t lmx, lprobe = 0, lhelo = strlen(co.cfg->helo_name) + 1;
+	struct csess *s;
+	char *p;
 
+	netaddr_format(&tgt->ip, ip);
+	lmx = (size_t)snprintf(mx, sizeof(mx), "%s[%s]", tgt->host, ip) + 1;
+	if (co.cfg->catchall_probe) {
+		random_local(local, sizeof(local));
+		lprobe = (size_t)snprintf(probe, sizeof(probe), "%s@%s", local,
+		    j->domain) + 1;
+	}
+	/* One block: the session, its recipients, and its strings. */
+	s = xcalloc(1, sizeof(*s) + n * (sizeof(s->rcpt_store[0]) +
+	    sizeof(s->rc[0])) + lmx + lprobe + lhelo);
+	s->rc = (struct callout **)(s->rcpt_store + n);
+	p = (char *)(s->rc + n);
+	s->mx = memcpy(p, mx, lmx);
+	s->helo = memcpy(p + lmx, co.cfg->helo_name, lhelo);
+	if (lprobe > 0)
+		s->probe = memcpy(p + lmx + lhelo, probe, lprobe);
 	s->job = j;
-	s->tgt = &j->t[tidx];
-	s->host = host_get(&s->tgt->ip);
+	s->tgt = tgt;
+	s->host = host_get(&tgt->ip);
 	s->host->open++;
 	s->fd = -1;
 	buf_init(&s->in);
 	buf_init(&s->out);
-	netaddr_format(&s->tgt->ip, ip);
-	snprintf(s->mx, sizeof(s->mx), "%s[%s]", s->tgt->host, ip);
-	snprintf(s->helo, sizeof(s->helo), "%s", co.cfg->helo_name);
-	if (co.cfg->catchall_probe) {
-		random_local(local, sizeof(local));
-		snprintf(s->probe, sizeof(s->probe), "%s@%s", local, j->domain);
-	}
-	sess_init(&s->sm, s->helo, j->mail_from, s->probe[0] ? s->probe :
-	    NULL, s->mx, s->rcpt_store, n);
+	sess_init(&s->sm, s->helo, j->mail_from, s->probe, s->mx,
+	    s->rcpt_store, n);
 	for (size_t i = 0; i < n; i++) {
 		s->rc[s->nrc++] = rcs[i];
 		rcs[i]->sess = s;
@@ -700,7 +724,7 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	j->rsv = NULL;
 	while ((rc = TAILQ_FIRST(&j->rcpts)) != NULL) {
 		/* Never had a connection slot: our limit, not the remote's. */
-		if (!rc->have_best && j->nt > 0) {
+		if (rc->best == NULL && j->nt > 0) {
 			verdict_set(&v, RES_DEFER, R_RATELIMITED, SRC_POLICY);
 			snprintf(v.text, sizeof(v.text), "no connection slot "
 			    "to the mail hosts of %s became free", j->domain);
@@ -708,7 +732,7 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 			verdict_from_failure(&v, FAIL_TIMEOUT,
 			    "callout_timeout reached");
 		rcpt_move_on(rc, &v);
-		rcpt_finish(rc, &rc->best);
+		rcpt_finish(rc, rc->best);
 	}
 	job_done(j);
 }
@@ -728,27 +752,31 @@ on_kick(struct ev_loop *loop, ev_timer *w, int revents)
 static struct job *
 job_get(const char *domain, const char *mail_from, const struct route *route)
 {
-	char key[sizeof(((struct job *)0)->key)];
+	char key[ADDR_BUF + ADDR_DOMAIN_MAX + 3];
 	struct job *j;
 	ev_tstamp now = ev_now(co.loop);
+	int n;
 
 	/* A routed job never serves an unrouted question, nor the reverse. */
-	snprintf(key, sizeof(key), "%c%s|%s", route ? 'R' : '-', mail_from,
-	    domain);
-	HASH_FIND_STR(co.jobs, key, j);
+	n = snprintf(key, sizeof(key), "%c%s%c%s", route ? 'R' : '-',
+	    mail_from, '\0', domain);
+	if (n < 0 || (size_t)n >= sizeof(key))
+		abort();        /* both parts are bounded */
+	HASH_FIND(hh, co.jobs, key, (size_t)n + 1, j);
 	if (j != NULL && (j->rsv != NULL ||
 	    now - j->started < co.cfg->callout_timeout / JOIN_SHARE))
 		return j;
 	if (j != NULL)                  /* too old to join: leave it be */
 		job_unlist(j);
-	j = xcalloc(1, sizeof(*j));
-	snprintf(j->key, sizeof(j->key), "%s", key);
-	snprintf(j->domain, sizeof(j->domain), "%s", domain);
-	snprintf(j->mail_from, sizeof(j->mail_from), "%s", mail_from);
+	j = xcalloc(1, sizeof(*j) + (size_t)n + 1);
+	j->keylen = (size_t)n + 1;
+	memcpy(j->key, key, j->keylen);
+	j->mail_from = j->key + 1;
+	j->domain = j->mail_from + strlen(j->mail_from) + 1;
 	j->started = now;
 	TAILQ_INIT(&j->rcpts);
 	TAILQ_INIT(&j->sess);
-	HASH_ADD_STR(co.jobs, key, j);
+	HASH_ADD_KEYPTR(hh, co.jobs, j->key, j->keylen, j);
 	j->in_table = 1;
 	TAILQ_INSERT_TAIL(&co.all, j, all_entry);
 	ev_init(&j->kick, on_kick);
@@ -767,12 +795,12 @@ callout_start(const char *domain, const char *addr, const char *mail_from,
     const struct route *route, callout_fn *cb, void *arg)
 {
 	struct job *j = job_get(domain, mail_from, route);
-	struct callout *rc = xcalloc(1, sizeof(*rc));
+	struct callout *rc = xcalloc(1, sizeof(*rc) + strlen(addr) + 1);
 
 	rc->job = j;
 	rc->cb = cb;
 	rc->arg = arg;
-	snprintf(rc->addr, sizeof(rc->addr), "%s", addr);
+	strcpy(rc->addr, addr);
 	TAILQ_INSERT_TAIL(&j->rcpts, rc, entry);
 	if (j->rsv == NULL && !ev_is_active(&j->kick)) {
 		ev_timer_set(&j->kick, 0., 0.);
@@ -800,7 +828,7 @@ callout_shutdown(void)
 			sess_close(s);
 		while ((rc = TAILQ_FIRST(&j->rcpts)) != NULL) {
 			TAILQ_REMOVE(&j->rcpts, rc, entry);
-			free(rc);
+			rcpt_free(rc);
 		}
 		job_free(j);
 	}

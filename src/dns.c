@@ -33,11 +33,11 @@ struct dnsq {
 	TAILQ_ENTRY(dnsq) entry;        /* while waiting to be submitted */
 	int cancelled;
 	int family;             /* AF_INET, AF_INET6, or 0 for MX */
-	char name[ADDR_DOMAIN_MAX + 1];
 	dnsq_mx_fn *mx_cb;
 	dnsq_addr_fn *addr_cb;
 	void *arg;
 	ev_timer fail;          /* delivers a submit failure later */
+	char name[];            /* the name asked for */
 };
 
 static struct {
@@ -349,10 +349,10 @@ submit(struct dnsq *q)
 static struct dnsq *
 query_new(const char *name, int family)
 {
-	struct dnsq *q = xcalloc(1, sizeof(*q));
+	struct dnsq *q = xcalloc(1, sizeof(*q) + strlen(name) + 1);
 
 	q->family = family;
-	snprintf(q->name, sizeof(q->name), "%s", name);
+	strcpy(q->name, name);
 	if (dns.active < DNS_MAX_ACTIVE && TAILQ_EMPTY(&dns.waiting))
 		submit(q);
 	else

@@ -42,7 +42,7 @@ struct host_addrs {
 	struct dnsq *q[2];         /* A, AAAA */
 	enum dns_result r[2];
 	size_t n[2];
-	struct netaddr a[2][DNS_MAX_ADDR];
+	struct netaddr *a[2];           /* n[f] addresses, allocated */
 };
 
 struct resolve {
@@ -130,6 +130,10 @@ resolve_free(struct resolve *r)
 		dnsq_cancel(r->hosts[i].q[1]);
 	}
 	ev_timer_stop(rs.loop, &r->later);
+	for (size_t i = 0; i < r->nhosts; i++) {
+		free(r->hosts[i].a[0]);
+		free(r->hosts[i].a[1]);
+	}
 	free(r->hosts);
 	free(r);
 }
@@ -226,6 +230,7 @@ on_addr(void *arg, enum dns_result res, const struct netaddr *a, size_t n)
 	ha->q[f] = NULL;
 	ha->r[f] = res;
 	ha->n[f] = res == DNSR_OK ? n : 0;
+	ha->a[f] = xcalloc(ha->n[f], sizeof(*a));
 	memcpy(ha->a[f], a, ha->n[f] * sizeof(*a));
 	if (--r->pending > 0)
 		return;
@@ -309,8 +314,11 @@ on_later(struct ev_loop *loop, ev_timer *w, int revents)
 	r->nhosts = 1;
 	snprintf(r->hosts[0].name, sizeof(r->hosts[0].name), "%s",
 	    r->route.host[0] ? r->route.host : r->domain);
-	r->hosts[0].a[r->route.ip.family == AF_INET ? 0 : 1][0] = r->route.ip;
-	r->hosts[0].n[r->route.ip.family == AF_INET ? 0 : 1] = 1;
+	int f = r->route.ip.family == AF_INET ? 0 : 1;
+
+	r->hosts[0].a[f] = xmalloc(sizeof(r->route.ip));
+	r->hosts[0].a[f][0] = r->route.ip;
+	r->hosts[0].n[f] = 1;
 	finish_targets(r);
 }
 

@@ -36,12 +36,8 @@ enum queue_why { Q_RATE, Q_OVERLOAD };
 
 struct entry;
 
-/* What a request asked to have logged with its answer. */
-struct notes {
-	char client[PROTO_NOTE_MAX];
-	char helo[PROTO_NOTE_MAX];
-	char id[PROTO_NOTE_MAX];
-};
+/* " client=.. helo=.. id=..": what a request asked to have logged. */
+#define NOTES_MAX (3 * (PROTO_NOTE_MAX + 8))
 
 struct waiter {
 	TAILQ_ENTRY(waiter) entry;
@@ -49,7 +45,7 @@ struct waiter {
 	struct slot *slot;
 	ev_timer deadline;
 	ev_tstamp started;
-	struct notes notes;
+	char notes[];
 };
 
 struct entry {
@@ -58,13 +54,14 @@ struct entry {
 	enum entry_state state;
 	enum queue_why why;
 	int refresh;                    /* background refresh of a positive */
-	char key[2 * ADDR_BUF + 2];     /* "mail_from|addr" */
-	struct mailbox mb;
-	char addr[ADDR_BUF];
-	char mail_from[ADDR_BUF];
 	int recipient;                  /* RECIPIENT: routes apply */
 	struct callout *co;             /* while running */
 	TAILQ_HEAD(, waiter) waiters;
+	const char *mail_from;          /* into key */
+	const char *addr;               /* into key: "local@domain" */
+	const char *domain;             /* into addr */
+	size_t keylen;
+	char key[];                     /* "mail_from\0addr\0": the question */
 };
 
 struct bucket {
@@ -95,38 +92,29 @@ static void pump_queue_soon(double delay);
 /* --- answers ------------------------------------------------------------ */
 
 static void
-notes_from(struct notes *n, const struct request *req)
+notes_format(char *buf, size_t cap, const struct request *req)
 {
-	snprintf(n->client, sizeof(n->client), "%s", req->client);
-	snprintf(n->helo, sizeof(n->helo), "%s", req->helo);
-	snprintf(n->id, sizeof(n->id), "%s", req->id);
+	snprintf(buf, cap, "%s%s%s%s%s%s",
+	    req->client[0] ? " client=" : "", req->client,
+	    req->helo[0] ? " helo=" : "", req->helo,
+	    req->id[0] ? " id=" : "", req->id);
 }
 
 /* One line per answered verification, in the protocol's words. */
 static void
 log_answer(const char *addr, const char *mail_from, const struct verdict *v,
-    long age, ev_tstamp started, const struct notes *n)
+    long age, ev_tstamp started, const char *notes)
 {
-	char extra[32 + 3 * (PROTO_NOTE_MAX + 8)];
-	int len = 0;
+	char agebuf[32] = "";
 
-	extra[0] = '\0';
 	if (age >= 0)
-		len += snprintf(extra + len, sizeof(extra) - len, " age=%ld", age);
-	if (n->client[0])
-		len += snprintf(extra + len, sizeof(extra) - len, " client=%s",
-		    n->client);
-	if (n->helo[0])
-		len += snprintf(extra + len, sizeof(extra) - len, " helo=%s",
-		    n->helo);
-	if (n->id[0])
-		snprintf(extra + len, sizeof(extra) - len, " id=%s", n->id);
+		snprintf(agebuf, sizeof(agebuf), " age=%ld", age);
 	log_info("verify result=%s reason=%s code=%d addr=<%s> from=<%s> "
-	    "source=%s mx=%s ms=%ld%s",
+	    "source=%s mx=%s%s ms=%ld%s",
 	    verdict_result_name(v->result), verdict_reason_name(v->reason),
 	    v->code, addr, mail_from, verdict_source_name(v->source),
-	    v->mx[0] ? v->mx : "-",
-	    (long)((ev_now(vfy.loop) - started) * 1000 + 0.5), extra);
+	    v->mx[0] ? v->mx : "-", agebuf,
+	    (long)((ev_now(vfy.loop) - started) * 1000 + 0.5), notes);
 }
 
 /* Answer a request that never waited (policy, cache). */
@@ -134,10 +122,10 @@ static void
 answer_now(struct slot *s, const struct request *req, const char *addr,
     const char *mail_from, const struct verdict *v, long age)
 {
-	struct notes n;
+	char notes[NOTES_MAX];
 
-	notes_from(&n, req);
-	log_answer(addr, mail_from, v, age, ev_now(vfy.loop), &n);
+	notes_format(notes, sizeof(notes), req);
+	log_answer(addr, mail_from, v, age, ev_now(vfy.loop), notes);
 	slot_answer_verdict(s, v, age);
 }
 
@@ -146,7 +134,7 @@ waiter_answer(struct waiter *w, const struct verdict *v)
 {
 	struct entry *e = w->e;
 
-	log_answer(e->addr, e->mail_from, v, -1, w->started, &w->notes);
+	log_answer(e->addr, e->mail_from, v, -1, w->started, w->notes);
 	slot_answer_verdict(w->slot, v, -1);
 	slot_release(w->slot);
 	ev_timer_stop(vfy.loop, &w->deadline);
@@ -232,8 +220,8 @@ cache_store(const struct entry *e, const struct verdict *v)
 		return;
 	if (record_ttl(vfy.cfg, v, domain) == 0)
 		return;
-	kl = domain ? address_domain_key(e->mb.domain, key, sizeof(key)) :
-	    address_key(&e->mb, key, sizeof(key));
+	kl = domain ? address_domain_key(e->domain, key, sizeof(key)) :
+	    address_key_str(e->addr, key, sizeof(key));
 	if (kl == 0)
 		return;
 	record_from_verdict(&r, v, vfy.cfg, domain, now);
@@ -286,7 +274,7 @@ refresh_later(const struct entry *e)
 	struct record r;
 	char key[ADDR_BUF + 8];
 	long long now = now_unix();
-	size_t kl = address_key(&e->mb, key, sizeof(key));
+	size_t kl = address_key_str(e->addr, key, sizeof(key));
 
 	if (kl == 0 || !cache_get(vfy.cache, key, kl, &r, now) ||
 	    r.result != RES_OK)
@@ -348,17 +336,17 @@ entry_try_start(struct entry *e)
 		e->why = Q_OVERLOAD;
 		return 0;
 	}
-	if (!rl_take(&bucket_get(e->mb.domain)->b, c->domain_rate_count,
+	if (!rl_take(&bucket_get(e->domain)->b, c->domain_rate_count,
 	    c->domain_rate_period, ev_now(vfy.loop))) {
 		e->why = Q_RATE;
 		return 0;
 	}
 	if (e->recipient)
-		route = config_route(c, e->mb.domain);
+		route = config_route(c, e->domain);
 	e->state = E_RUNNING;
 	vfy.running++;
 	vfy.st.callouts++;
-	e->co = callout_start(e->mb.domain, e->addr, e->mail_from, route,
+	e->co = callout_start(e->domain, e->addr, e->mail_from, route,
 	    on_callout_done, e);
 	return 1;
 }
@@ -383,7 +371,7 @@ pump_queue(void)
 			TAILQ_INSERT_TAIL(&vfy.queue, e, qentry);
 		if (e->why == Q_OVERLOAD)
 			break;          /* a finished callout will call us */
-		double w = rl_wait(&bucket_get(e->mb.domain)->b,
+		double w = rl_wait(&bucket_get(e->domain)->b,
 		    vfy.cfg->domain_rate_count, vfy.cfg->domain_rate_period,
 		    ev_now(vfy.loop));
 		if (wait < 0 || w < wait)
@@ -441,19 +429,28 @@ on_deadline(struct ev_loop *loop, ev_timer *t, int revents)
 		entry_free(e);
 }
 
-static struct entry *
-entry_new(const char *key, const struct request *req, const char *addr,
-    const char *mail_from)
+/* The in-flight table's key for a question: "mail_from\0addr\0". */
+static size_t
+question_key(char *buf, size_t cap, const char *mail_from, const char *addr)
 {
-	struct entry *e = xcalloc(1, sizeof(*e));
+	int n = snprintf(buf, cap, "%s%c%s", mail_from, '\0', addr);
 
-	snprintf(e->key, sizeof(e->key), "%s", key);
-	e->mb = req->addr;
-	snprintf(e->addr, sizeof(e->addr), "%s", addr);
-	snprintf(e->mail_from, sizeof(e->mail_from), "%s", mail_from);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n + 1;
+}
+
+static struct entry *
+entry_new(const char *key, size_t keylen, const struct request *req)
+{
+	struct entry *e = xcalloc(1, sizeof(*e) + keylen);
+
+	memcpy(e->key, key, keylen);
+	e->keylen = keylen;
+	e->mail_from = e->key;
+	e->addr = e->key + strlen(e->key) + 1;
+	e->domain = strrchr(e->addr, '@') + 1;
 	e->recipient = req->verb == VERB_RECIPIENT;
 	TAILQ_INIT(&e->waiters);
-	HASH_ADD_STR(vfy.inflight, key, e);
+	HASH_ADD_KEYPTR(hh, vfy.inflight, e->key, e->keylen, e);
 	vfy.st.inflight++;
 	e->state = E_RUNNING;           /* until entry_try_start says */
 	return e;
@@ -464,14 +461,16 @@ static void
 wait_for(struct slot *s, const struct request *req, const char *addr,
     const char *mail_from, int refresh_only)
 {
-	char key[2 * ADDR_BUF + 2];
+	char key[2 * ADDR_BUF + 2], notes[NOTES_MAX];
+	size_t keylen = question_key(key, sizeof(key), mail_from, addr);
 	struct entry *e;
 	struct waiter *w;
 
-	snprintf(key, sizeof(key), "%s|%s", mail_from, addr);
-	HASH_FIND_STR(vfy.inflight, key, e);
+	if (keylen == 0)
+		abort();        /* both parts are bounded by ADDR_BUF */
+	HASH_FIND(hh, vfy.inflight, key, keylen, e);
 	if (e == NULL) {
-		e = entry_new(key, req, addr, mail_from);
+		e = entry_new(key, keylen, req);
 		e->refresh = refresh_only;
 		if (!entry_try_start(e)) {
 			if (refresh_only) {     /* never queue a refresh */
@@ -485,11 +484,12 @@ wait_for(struct slot *s, const struct request *req, const char *addr,
 	}
 	if (s == NULL)
 		return;
-	w = xcalloc(1, sizeof(*w));
+	notes_format(notes, sizeof(notes), req);
+	w = xcalloc(1, sizeof(*w) + strlen(notes) + 1);
+	strcpy(w->notes, notes);
 	w->e = e;
 	w->slot = s;
 	w->started = ev_now(vfy.loop);
-	notes_from(&w->notes, req);
 	slot_hold(s);
 	TAILQ_INSERT_TAIL(&e->waiters, w, entry);
 	ev_timer_init(&w->deadline, on_deadline, req->timeout > 0 ?
