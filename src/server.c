@@ -53,8 +53,7 @@ struct client {
 	int fd;
 	int busy;               /* inside client_kick */
 	int eof;                /* the client has half-closed */
-	int has_uid;
-	uid_t uid;
+	int is_unix;            /* peer credentials can be asked */
 	unsigned nslots;
 	ev_io rio, wio;
 	ev_timer timer;         /* idle timeout, drain time, deferred close */
@@ -225,12 +224,17 @@ slot_release(struct slot *s)
 	free(s);
 }
 
+/* Asked only by FLUSH: no getsockopt on the path of every query. */
 int
 slot_peer_uid(const struct slot *s, uid_t *uid)
 {
-	if (s->cl == NULL || !s->cl->has_uid)
+	struct ucred uc;
+	socklen_t sl = sizeof(uc);
+
+	if (s->cl == NULL || !s->cl->is_unix ||
+	    getsockopt(s->cl->fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) < 0)
 		return -1;
-	*uid = s->cl->uid;
+	*uid = uc.uid;
 	return 0;
 }
 
@@ -421,16 +425,16 @@ client_schedule(struct client *cl)
 	if (cl->state == CL_OPEN && cl->eof && idle)
 		cl->state = CL_CLOSING;         /* half-closed, all answered */
 	if (cl->state == CL_CLOSING && idle) {
+		if (cl->eof) {          /* it has said all: just close */
+			cl->state = CL_DEAD;
+			return;
+		}
 		shutdown(cl->fd, SHUT_WR);
 		cl->state = CL_DRAIN;
 		buf_reset(&cl->in);
 		ev_timer_stop(srv.loop, &cl->timer);
 		ev_timer_set(&cl->timer, DRAIN_TIME, 0.);
 		ev_timer_start(srv.loop, &cl->timer);
-		if (cl->eof) {
-			cl->state = CL_DEAD;
-			return;
-		}
 		ev_io_start(srv.loop, &cl->rio);
 		return;
 	}
@@ -552,15 +556,7 @@ client_new(int fd, int is_unix)
 	TAILQ_INIT(&cl->slots);
 	buf_init(&cl->in);
 	buf_init(&cl->out);
-	if (is_unix) {
-		struct ucred uc;
-		socklen_t sl = sizeof(uc);
-
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &sl) == 0) {
-			cl->has_uid = 1;
-			cl->uid = uc.uid;
-		}
-	}
+	cl->is_unix = is_unix;
 	ev_io_init(&cl->rio, on_read, fd, EV_READ);
 	ev_io_init(&cl->wio, on_write, fd, EV_WRITE);
 	ev_init(&cl->timer, on_timer);
