@@ -101,11 +101,12 @@ start_sampler() {
 		t0=$(date +%s%N)
 		while kill -0 "$SAVD_PID" 2>/dev/null; do
 			s=$(stats_line 2>/dev/null)
-			printf '%d %s %s %s %s\n' \
+			printf '%d %s %s %s %s %s %s\n' \
 			    $((($(date +%s%N) - t0) / 1000000000)) \
 			    "$(echo "$s" | field inflight)" \
 			    "$(echo "$s" | field sessions)" \
-			    "$(echo "$s" | field clients)" "$(rss_kb VmRSS)"
+			    "$(echo "$s" | field clients)" "$(rss_kb VmRSS)" \
+			    "$(rss_kb RssAnon)" "$(rss_kb RssFile)"
 			sleep 1
 		done
 	) >"$TMP/samples" 2>/dev/null &
@@ -120,10 +121,13 @@ stop_sampler() {
 }
 
 report_samples() {
+	# RssFile is mostly the mapped cache file, which grows with every
+	# result stored; RssAnon is what the verifications in flight hold.
 	awk '$2 != "" { if ($2 > mi) mi = $2; if ($3 > ms) ms = $3;
-	    if ($5 > mr) mr = $5 }
+	    if ($5 > mr) mr = $5; if ($6 > ma) ma = $6; if ($7 > mf) mf = $7 }
 	    END { printf "-- sampled once a second: max inflight=%d " \
-	    "max smtp sessions=%d max VmRSS=%.1f MB\n", mi, ms, mr / 1024 }' \
+	    "max smtp sessions=%d max VmRSS=%.1f MB (max RssAnon=%.1f MB, " \
+	    "max RssFile=%.1f MB)\n", mi, ms, mr / 1024, ma / 1024, mf / 1024 }' \
 	    "$TMP/samples"
 }
 
