@@ -12,7 +12,9 @@
  *   smtpfarm [-a 127.0.1.1] [-n 64] [-p port] [-w portfile] [-d ms] [-A]
  *            [-u prefix] [-t seconds]
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE             /* accept4 */
+#endif
 #include <sys/types.h>
 #include <sys/epoll.h>
 #include <sys/queue.h>
