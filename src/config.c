@@ -3,27 +3,26 @@
  * (name, setter, field, default, bounds) drives defaults, "key = value"
  * text, -o overrides, copying and freeing.  Defaults go through the same
  * setters as the file, so a default can never be a value the file rejects.
+ * Parsing a single value is confval.c's; this file binds values to keys.
  * Pure: the caller reads the file and reports errors; no I/O, no lookups
  * of users, groups or host names here.
  */
 #include <ctype.h>
-#include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
+#include "confval.h"
 #include "session.h"
 #include "xmalloc.h"
 
 #define LINE_MAX_BYTES  4096    /* longer config lines are an error */
 #define VALUE_MAX       4096
-#define ITEM_MAX        1024    /* one list entry */
 #define MSG_MAX         512
 #define SUN_PATH_MAX    107     /* sizeof(sun_path) - 1 on Linux */
-#define DAY             86400u
+#define DAY             CONFVAL_DAY
 
 struct key;
 typedef int (*setter_fn)(struct config *, const struct key *, const char *,
@@ -41,296 +40,6 @@ struct key {
 };
 
 #define FIELD(c, k, type) ((type *)(void *)((char *)(c) + (k)->off))
-
-/* A value shown in a message: printable, at most 60 bytes, "..." if cut. */
-static const char *
-shown(const char *v, char *out, size_t cap)
-{
-	size_t i;
-
-	for (i = 0; v[i] != '\0' && i < 60 && i + 4 < cap; i++)
-		out[i] = isprint((unsigned char)v[i]) ? v[i] : '?';
-	if (v[i] != '\0' && i + 4 <= cap) {
-		memcpy(out + i, "...", 3);
-		i += 3;
-	}
-	out[i] = '\0';
-	return out;
-}
-
-static int
-bad(char *err, size_t errlen, const char *v, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-/* "bad value 'V' (expected ...)"; always returns -1. */
-static int
-bad(char *err, size_t errlen, const char *v, const char *fmt, ...)
-{
-	char sv[80], exp[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(exp, sizeof(exp), fmt, ap);
-	va_end(ap);
-	snprintf(err, errlen, "bad value '%s' (expected %s)",
-	    shown(v, sv, sizeof(sv)), exp);
-	return -1;
-}
-
-/* Seconds as the shortest exact "Nd", "Nh", "Nm" or "Ns". */
-static const char *
-fmt_time(unsigned long s, char *buf, size_t cap)
-{
-	if (s != 0 && s % DAY == 0)
-		snprintf(buf, cap, "%lud", s / DAY);
-	else if (s != 0 && s % 3600 == 0)
-		snprintf(buf, cap, "%luh", s / 3600);
-	else if (s != 0 && s % 60 == 0)
-		snprintf(buf, cap, "%lum", s / 60);
-	else
-		snprintf(buf, cap, "%lus", s);
-	return buf;
-}
-
-/* 1..10 decimal digits at *pp into *out; advances *pp.  0 or -1. */
-static int
-digits(const char **pp, unsigned long long *out)
-{
-	const char *p = *pp;
-	unsigned long long v = 0;
-	int n;
-
-	for (n = 0; *p >= '0' && *p <= '9'; p++, n++) {
-		if (n >= 10)
-			return -1;
-		v = v * 10 + (unsigned)(*p - '0');
-	}
-	if (n == 0)
-		return -1;
-	*pp = p;
-	*out = v;
-	return 0;
-}
-
-/* "N", "Ns", "Nm", "Nh", "Nd" into seconds; -1 on junk or overflow. */
-static int
-parse_time(const char *s, unsigned long *out)
-{
-	unsigned long long v, mul = 1;
-
-	if (digits(&s, &v) == -1)
-		return -1;
-	switch (*s) {
-	case '\0': case 's': break;
-	case 'm': mul = 60; break;
-	case 'h': mul = 3600; break;
-	case 'd': mul = DAY; break;
-	default: return -1;
-	}
-	if (*s != '\0' && s[1] != '\0')
-		return -1;
-	if (v * mul > UINT_MAX)
-		return -1;
-	*out = (unsigned long)(v * mul);
-	return 0;
-}
-
-static int
-set_str(struct config *c, const struct key *k, const char *v, char *err,
-    size_t errlen)
-{
-	char **f = FIELD(c, k, char *);
-	size_t len = strlen(v);
-
-	if (len < k->min || len > k->max) {
-		if (k->min > 0 && len == 0)
-			return bad(err, errlen, v, "a non-empty value");
-		return bad(err, errlen, v, "at most %lu bytes", k->max);
-	}
-	free(*f);
-	*f = xstrdup(v);
-	return 0;
-}
-
-static int
-set_mode(struct config *c, const struct key *k, const char *v, char *err,
-    size_t errlen)
-{
-	unsigned long m = 0;
-	size_t i;
-
-	for (i = 0; v[i] != '\0'; i++) {
-		if (i >= 5 || v[i] < '0' || v[i] > '7')
-			break;
-		m = m * 8 + (unsigned long)(v[i] - '0');
-	}
-	if (i == 0 || v[i] != '\0' || m > k->max)
-		return bad(err, errlen, v, "an octal mode");
-	*FIELD(c, k, unsigned) = (unsigned)m;
-	return 0;
-}
-
-/* Digits only, within [min, max]. */
-static int
-parse_uint(const struct key *k, const char *v, unsigned long *out)
-{
-	unsigned long long n;
-
-	if (digits(&v, &n) == -1 || *v != '\0' || n < k->min || n > k->max)
-		return -1;
-	*out = (unsigned long)n;
-	return 0;
-}
-
-static int
-set_uint(struct config *c, const struct key *k, const char *v, char *err,
-    size_t errlen)
-{
-	unsigned long n;
-
-	if (parse_uint(k, v, &n) == -1)
-		return bad(err, errlen, v, "a number from %lu to %lu",
-		    k->min, k->max);
-	*FIELD(c, k, unsigned) = (unsigned)n;
-	return 0;
-}
-
-static int
-set_port(struct config *c, const struct key *k, const char *v, char *err,
-    size_t errlen)
-{
-	unsigned long n;
-
-	if (parse_uint(k, v, &n) == -1)
-		return bad(err, errlen, v, "a port from %lu to %lu",
-		    k->min, k->max);
-	*FIELD(c, k, int) = (int)n;
-	return 0;
-}
-
-static int
-set_time(struct config *c, const struct key *k, const char *v, char *err,
-    size_t errlen)
-{
-	char lo[24], hi[24];
-	unsigned long s;
-
-	if (parse_time(v, &s) == -1 || s < k->min || s > k->max)
-		return bad(err, errlen, v, "a time from %s to %s, "
-		    "with an optional s, m, h or d suffix",
-		    fmt_time(k->min, lo, sizeof(lo)),
-		    fmt_time(k->max, hi, sizeof(hi)));
-	*FIELD(c, k, unsigned) = (unsigned)s;
-	return 0;
-}
-
-static int
-set_bool(struct config *c, const struct key *k, const char *v, char *err,
-    size_t errlen)
-{
-	static const char *const yes[] = { "yes", "true", "on", "1" };
-	static const char *const no[] = { "no", "false", "off", "0" };
-	size_t i;
-
-	for (i = 0; i < sizeof(yes) / sizeof(yes[0]); i++) {
-		if (strcasecmp(v, yes[i]) == 0) {
-			*FIELD(c, k, int) = 1;
-			return 0;
-		}
-		if (strcasecmp(v, no[i]) == 0) {
-			*FIELD(c, k, int) = 0;
-			return 0;
-		}
-	}
-	return bad(err, errlen, v, "yes or no");
-}
-
-static int
-set_listen(struct config *c, const struct key *k, const char *v, char *err,
-    size_t errlen)
-{
-	struct hostport hp;
-
-	(void)k;
-	if (*v == '\0' || strcasecmp(v, "none") == 0) {
-		c->has_listen = 0;
-		memset(&c->listen, 0, sizeof(c->listen));
-		return 0;
-	}
-	if (hostport_parse(v, 0, &hp) == -1 || hp.port == 0)
-		return bad(err, errlen, v, "none, ip:port or [ipv6]:port");
-	c->has_listen = 1;
-	c->listen = hp;
-	return 0;
-}
-
-static int
-set_bind(struct config *c, const struct key *k, const char *v, char *err,
-    size_t errlen)
-{
-	struct netaddr a;
-
-	(void)k;
-	if (*v == '\0') {
-		c->has_bind_address = 0;
-		memset(&c->bind_address, 0, sizeof(c->bind_address));
-		return 0;
-	}
-	if (netaddr_parse(v, &a) == -1)
-		return bad(err, errlen, v, "an IPv4 or IPv6 address");
-	c->has_bind_address = 1;
-	c->bind_address = a;
-	return 0;
-}
-
-/* A comma-separated list being walked by list_next. */
-struct list {
-	const char *p;          /* the rest; NULL when done */
-	int after_comma;        /* a blank rest is then an empty entry */
-};
-
-static void
-list_start(struct list *l, const char *v)
-{
-	l->p = v;
-	l->after_comma = 0;
-}
-
-/*
- * Next entry, trimmed of spaces and tabs, into item.  Returns 1 with an
- * entry, 0 at the end, -1 (message in err) on an empty entry ("a,,b",
- * "a,") or an over-long one.  An all-blank value is an empty list.
- */
-static int
-list_next(struct list *l, char *item, size_t cap, char *err, size_t errlen)
-{
-	const char *p = l->p, *e, *comma;
-
-	if (p == NULL)
-		return 0;
-	p += strspn(p, " \t");
-	if (*p == '\0' && !l->after_comma) {
-		l->p = NULL;
-		return 0;
-	}
-	comma = strchr(p, ',');
-	e = comma ? comma : p + strlen(p);
-	l->p = comma ? comma + 1 : NULL;
-	l->after_comma = 1;
-	while (e > p && (e[-1] == ' ' || e[-1] == '\t'))
-		e--;
-	if (e == p) {
-		snprintf(err, errlen, "empty list entry");
-		return -1;
-	}
-	if ((size_t)(e - p) >= cap) {
-		snprintf(err, errlen, "list entry too long");
-		return -1;
-	}
-	memcpy(item, p, (size_t)(e - p));
-	item[e - p] = '\0';
-	return 1;
-}
 
 static void
 strlist_free(struct strlist *l)
@@ -362,31 +71,141 @@ strlist_copy(struct strlist *dst, const struct strlist *src)
 		strlist_add(dst, src->v[i]);
 }
 
+/* The key's string field now holds a copy of s. */
+static void
+replace_str(struct config *c, const struct key *k, const char *s)
+{
+	char **f = FIELD(c, k, char *);
+
+	free(*f);
+	*f = xstrdup(s);
+}
+
+static int
+set_str(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	size_t len = strlen(v);
+
+	if (len < k->min || len > k->max) {
+		if (k->min > 0 && len == 0)
+			return confval_bad(err, errlen, v, "a non-empty value");
+		return confval_bad(err, errlen, v, "at most %lu bytes",
+		    k->max);
+	}
+	replace_str(c, k, v);
+	return 0;
+}
+
+static int
+set_mode(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	if (confval_mode(v, k->max, FIELD(c, k, unsigned)) == -1)
+		return confval_bad(err, errlen, v, "an octal mode");
+	return 0;
+}
+
+/* A number within the key's bounds; what ("a number") names it in errors. */
+static int
+key_uint(const struct key *k, const char *v, const char *what,
+    unsigned long *n, char *err, size_t errlen)
+{
+	if (confval_uint(v, k->min, k->max, n) == -1)
+		return confval_bad(err, errlen, v, "%s from %lu to %lu", what,
+		    k->min, k->max);
+	return 0;
+}
+
+static int
+set_uint(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+
+	if (key_uint(k, v, "a number", &n, err, errlen) == -1)
+		return -1;
+	*FIELD(c, k, unsigned) = (unsigned)n;
+	return 0;
+}
+
+static int
+set_port(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	unsigned long n;
+
+	if (key_uint(k, v, "a port", &n, err, errlen) == -1)
+		return -1;
+	*FIELD(c, k, int) = (int)n;
+	return 0;
+}
+
+static int
+set_time(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	char lo[24], hi[24];
+	unsigned long s;
+
+	if (confval_time(v, &s) == -1 || s < k->min || s > k->max)
+		return confval_bad(err, errlen, v, "a time from %s to %s, "
+		    "with an optional s, m, h or d suffix",
+		    confval_fmt_time(k->min, lo, sizeof(lo)),
+		    confval_fmt_time(k->max, hi, sizeof(hi)));
+	*FIELD(c, k, unsigned) = (unsigned)s;
+	return 0;
+}
+
+static int
+set_bool(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	if (confval_bool(v, FIELD(c, k, int)) == -1)
+		return confval_bad(err, errlen, v, "yes or no");
+	return 0;
+}
+
+static int
+set_listen(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	(void)k;
+	if (confval_listen(v, &c->has_listen, &c->listen) == -1)
+		return confval_bad(err, errlen, v,
+		    "none, ip:port or [ipv6]:port");
+	return 0;
+}
+
+static int
+set_bind(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	struct netaddr a;
+
+	(void)k;
+	if (*v == '\0') {
+		c->has_bind_address = 0;
+		memset(&c->bind_address, 0, sizeof(c->bind_address));
+		return 0;
+	}
+	if (netaddr_parse(v, &a) == -1)
+		return confval_bad(err, errlen, v, "an IPv4 or IPv6 address");
+	c->has_bind_address = 1;
+	c->bind_address = a;
+	return 0;
+}
+
 static int
 set_nameservers(struct config *c, const struct key *k, const char *v,
     char *err, size_t errlen)
 {
-	struct hostport ns[6];
-	struct list it;
-	char item[ITEM_MAX];
-	size_t n = 0;
-	int r;
+	struct hostport ns[sizeof(c->nameservers) / sizeof(c->nameservers[0])];
+	size_t n;
 
 	(void)k;
-	list_start(&it, v);
-	while ((r = list_next(&it, item, sizeof(item), err,
-	    errlen)) == 1) {
-		if (n == sizeof(ns) / sizeof(ns[0])) {
-			snprintf(err, errlen, "too many entries (at most %zu)",
-			    sizeof(ns) / sizeof(ns[0]));
-			return -1;
-		}
-		if (hostport_parse(item, 53, &ns[n]) == -1)
-			return bad(err, errlen, item,
-			    "ip, ip:port or [ipv6]:port");
-		n++;
-	}
-	if (r == -1)
+	if (confval_nameservers(v, ns, sizeof(ns) / sizeof(ns[0]), &n, err,
+	    errlen) == -1)
 		return -1;
 	memcpy(c->nameservers, ns, n * sizeof(ns[0]));
 	c->n_nameservers = n;
@@ -397,56 +216,38 @@ static int
 set_networks(struct config *c, const struct key *k, const char *v,
     char *err, size_t errlen)
 {
-	struct cidr *nets = NULL;
-	struct list it;
-	char item[ITEM_MAX];
-	size_t n = 0;
-	int r;
+	struct cidr *nets;
+	size_t n;
 
 	(void)k;
-	list_start(&it, v);
-	while ((r = list_next(&it, item, sizeof(item), err,
-	    errlen)) == 1) {
-		nets = xrealloc(nets, (n + 1) * sizeof(*nets));
-		if (cidr_parse(item, &nets[n]) == -1) {
-			free(nets);
-			return bad(err, errlen, item,
-			    "an address or a prefix such as 10.0.0.0/8");
-		}
-		n++;
-	}
-	if (r == -1) {
-		free(nets);
+	if (confval_cidrs(v, &nets, &n, err, errlen) == -1)
 		return -1;
-	}
 	free(c->allow_networks);
 	c->allow_networks = nets;
 	c->n_allow_networks = n;
 	return 0;
 }
 
-/* A user name: printable, no spaces; anything else is a typo. */
+/* A string list whose entries norm checks and rewrites; what names an
+ * entry in errors. */
 static int
-set_strlist(struct config *c, const struct key *k, const char *v,
+set_list(struct config *c, const struct key *k, const char *v,
+    int (*norm)(const char *, char *, size_t), const char *what,
     char *err, size_t errlen)
 {
 	struct strlist l = { 0, NULL };
-	struct list it;
-	char item[ITEM_MAX];
-	size_t i;
+	struct confval_list it;
+	char item[CONFVAL_ITEM_MAX], out[CONFVAL_ITEM_MAX];
 	int r;
 
-	list_start(&it, v);
-	while ((r = list_next(&it, item, sizeof(item), err,
+	confval_list_start(&it, v);
+	while ((r = confval_list_next(&it, item, sizeof(item), err,
 	    errlen)) == 1) {
-		for (i = 0; item[i] != '\0'; i++)
-			if (!isgraph((unsigned char)item[i]))
-				break;
-		if (item[i] != '\0' || i > 255) {
+		if (norm(item, out, sizeof(out)) == -1) {
 			strlist_free(&l);
-			return bad(err, errlen, item, "a name without spaces");
+			return confval_bad(err, errlen, item, "%s", what);
 		}
-		strlist_add(&l, item);
+		strlist_add(&l, out);
 	}
 	if (r == -1) {
 		strlist_free(&l);
@@ -457,160 +258,32 @@ set_strlist(struct config *c, const struct key *k, const char *v,
 	return 0;
 }
 
-/* "example.com" or "*.example.com", validated and lower-cased into out. */
 static int
-parse_skip_domain(const char *item, char *out, size_t cap)
+set_names(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
 {
-	char dom[ADDR_DOMAIN_MAX + 1];
-	int wild = strncmp(item, "*.", 2) == 0;
-	const char *d = wild ? item + 2 : item;
-
-	if (address_parse_domain(d, strlen(d), dom) == -1)
-		return -1;
-	snprintf(out, cap, "%s%s", wild ? "*." : "", dom);
-	return 0;
+	return set_list(c, k, v, confval_name, "a name without spaces", err,
+	    errlen);
 }
 
 static int
 set_domains(struct config *c, const struct key *k, const char *v,
     char *err, size_t errlen)
 {
-	struct strlist l = { 0, NULL };
-	struct list it;
-	char item[ITEM_MAX], dom[ADDR_DOMAIN_MAX + 3];
-	int r;
-
-	list_start(&it, v);
-	while ((r = list_next(&it, item, sizeof(item), err,
-	    errlen)) == 1) {
-		if (parse_skip_domain(item, dom, sizeof(dom)) == -1) {
-			strlist_free(&l);
-			return bad(err, errlen, item,
-			    "a domain or *.domain");
-		}
-		strlist_add(&l, dom);
-	}
-	if (r == -1) {
-		strlist_free(&l);
-		return -1;
-	}
-	strlist_free(FIELD(c, k, struct strlist));
-	*FIELD(c, k, struct strlist) = l;
-	return 0;
-}
-
-/* A host name of LDH labels (one label is fine), lower-cased into out. */
-static int
-parse_hostname(const char *s, size_t len, char *out)
-{
-	size_t i, lab = 0;
-
-	if (len == 0 || len > ADDR_DOMAIN_MAX)
-		return -1;
-	for (i = 0; i < len; i++) {
-		unsigned char ch = (unsigned char)s[i];
-
-		if (ch == '.') {
-			if (lab == 0 || s[i - 1] == '-')
-				return -1;
-			lab = 0;
-		} else if (isalnum(ch) || (ch == '-' && lab > 0)) {
-			if (++lab > 63)
-				return -1;
-		} else
-			return -1;
-		out[i] = (char)tolower(ch);
-	}
-	if (lab == 0 || s[len - 1] == '-')
-		return -1;
-	out[len] = '\0';
-	return 0;
-}
-
-/* "[ip]", "[ip]:port", "ip", "ip:port", "host" or "host:port". */
-static int
-parse_route_target(const char *t, struct route *r)
-{
-	struct hostport hp;
-	const char *colon;
-	long port;
-	size_t len;
-
-	if (hostport_parse(t, 0, &hp) == 0) {
-		r->literal = 1;
-		r->ip = hp.ip;
-		r->port = hp.port;
-		return 0;
-	}
-	colon = strchr(t, ':');
-	len = colon ? (size_t)(colon - t) : strlen(t);
-	if (colon != NULL) {
-		if (colon[1] < '1' || colon[1] > '9' ||
-		    strspn(colon + 1, "0123456789") != strlen(colon + 1) ||
-		    strlen(colon + 1) > 5 ||
-		    (port = strtol(colon + 1, NULL, 10)) > 65535)
-			return -1;
-		r->port = (int)port;
-	}
-	return parse_hostname(t, len, r->host);
-}
-
-static int
-parse_route(const char *item, struct route *r)
-{
-	const char *eq = strchr(item, '=');
-	char dom[ADDR_DOMAIN_MAX + 1];
-	size_t dl;
-
-	memset(r, 0, sizeof(*r));
-	if (eq == NULL)
-		return -1;
-	dl = (size_t)(eq - item);
-	while (dl > 0 && (item[dl - 1] == ' ' || item[dl - 1] == '\t'))
-		dl--;
-	if (address_parse_domain(item, dl, dom) == -1)
-		return -1;
-	memcpy(r->domain, dom, sizeof(r->domain));
-	eq++;
-	eq += strspn(eq, " \t");
-	return parse_route_target(eq, r);
+	return set_list(c, k, v, confval_skip_domain, "a domain or *.domain",
+	    err, errlen);
 }
 
 static int
 set_routes(struct config *c, const struct key *k, const char *v,
     char *err, size_t errlen)
 {
-	struct route *rt = NULL;
-	struct list it;
-	char item[ITEM_MAX];
-	size_t n = 0, i;
-	int r;
+	struct route *rt;
+	size_t n;
 
 	(void)k;
-	list_start(&it, v);
-	while ((r = list_next(&it, item, sizeof(item), err,
-	    errlen)) == 1) {
-		rt = xrealloc(rt, (n + 1) * sizeof(*rt));
-		if (parse_route(item, &rt[n]) == -1) {
-			free(rt);
-			return bad(err, errlen, item, "domain=[ip]:port or "
-			    "domain=host:port, port optional");
-		}
-		for (i = 0; i < n; i++)
-			if (strcmp(rt[i].domain, rt[n].domain) == 0)
-				break;
-		if (i < n) {
-			snprintf(err, errlen, "duplicate route for '%s'",
-			    rt[n].domain);
-			free(rt);
-			return -1;
-		}
-		n++;
-	}
-	if (r == -1) {
-		free(rt);
+	if (confval_routes(v, &rt, &n, err, errlen) == -1)
 		return -1;
-	}
 	free(c->routes);
 	c->routes = rt;
 	c->n_routes = n;
@@ -622,21 +295,13 @@ static int
 set_rate(struct config *c, const struct key *k, const char *v, char *err,
     size_t errlen)
 {
-	unsigned long long n;
-	unsigned long period;
-	const char *p = v;
+	unsigned count, period;
 
-	if (strcmp(v, "0") == 0 || strcasecmp(v, "none") == 0) {
-		c->domain_rate_count = 0;
-		c->domain_rate_period = 60;
-		return 0;
-	}
-	if (digits(&p, &n) == -1 || *p != '/' || n < k->min || n > k->max ||
-	    parse_time(p + 1, &period) == -1 || period < 1 || period > DAY)
-		return bad(err, errlen, v, "N/period such as 20/1m "
+	if (confval_rate(v, k->min, k->max, &count, &period) == -1)
+		return confval_bad(err, errlen, v, "N/period such as 20/1m "
 		    "(N 1 to %lu, period 1s to 1d), or none", k->max);
-	c->domain_rate_count = (unsigned)n;
-	c->domain_rate_period = (unsigned)period;
+	c->domain_rate_count = count;
+	c->domain_rate_period = period;
 	return 0;
 }
 
@@ -648,7 +313,6 @@ set_helo(struct config *c, const struct key *k, const char *v, char *err,
 	char host[ADDR_DOMAIN_MAX + 1], ip[NETADDR_STRLEN + 8];
 	struct netaddr a;
 	size_t len = strlen(v);
-	char **f = FIELD(c, k, char *);
 
 	if (len == 0)
 		host[0] = '\0';
@@ -657,12 +321,12 @@ set_helo(struct config *c, const struct key *k, const char *v, char *err,
 		memcpy(ip, v + 1, len - 2);
 		ip[len - 2] = '\0';
 		if (netaddr_parse(ip, &a) == -1)
-			return bad(err, errlen, v, "a host name or [address]");
+			return confval_bad(err, errlen, v,
+			    "a host name or [address]");
 		snprintf(host, sizeof(host), "%s", v);
-	} else if (parse_hostname(v, len, host) == -1)
-		return bad(err, errlen, v, "a host name or [address]");
-	free(*f);
-	*f = xstrdup(host);
+	} else if (confval_hostname(v, len, host) == -1)
+		return confval_bad(err, errlen, v, "a host name or [address]");
+	replace_str(c, k, host);
 	return 0;
 }
 
@@ -673,16 +337,15 @@ set_mail_from(struct config *c, const struct key *k, const char *v,
 {
 	struct mailbox mb;
 	char buf[ADDR_BUF];
-	char **f = FIELD(c, k, char *);
 
 	if (*v == '\0')
 		buf[0] = '\0';
 	else if (address_parse(v, strlen(v), &mb) == -1)
-		return bad(err, errlen, v, "an address, or empty for <>");
+		return confval_bad(err, errlen, v,
+		    "an address, or empty for <>");
 	else
 		address_format(&mb, buf);
-	free(*f);
-	*f = xstrdup(buf);
+	replace_str(c, k, buf);
 	return 0;
 }
 
@@ -703,7 +366,7 @@ static const struct key keys[] = {
 	{ "max_clients", set_uint, OFF(max_clients), "1024", 1, 1000000, 0 },
 	{ "client_idle_timeout", set_time, OFF(client_idle_timeout), "30s",
 	    1, DAY, 0 },
-	{ "admin_users", set_strlist, OFF(admin_users), "root", 0, 0,
+	{ "admin_users", set_names, OFF(admin_users), "root", 0, 0,
 	    OWN_STRLIST },
 	/* cache */
 	{ "cache_file", set_str, OFF(cache_file), "/var/lib/savd/cache.tdb",
@@ -782,10 +445,11 @@ set_one(struct config *c, const char *name, const char *v, char *msg,
 	}
 	for (i = 0; v[i] != '\0'; i++) {
 		if (i >= VALUE_MAX)
-			return bad(msg, msglen, v, "at most %d bytes",
+			return confval_bad(msg, msglen, v, "at most %d bytes",
 			    VALUE_MAX);
 		if (iscntrl((unsigned char)v[i]))
-			return bad(msg, msglen, v, "no control characters");
+			return confval_bad(msg, msglen, v,
+			    "no control characters");
 	}
 	return k->set(c, k, v, msg, msglen);
 }
@@ -837,7 +501,7 @@ config_set(struct config *c, const char *key, const char *value,
 		return 0;
 	if (r == -2)
 		snprintf(err, errlen, "unknown key '%s'",
-		    shown(key, sk, sizeof(sk)));
+		    confval_shown(key, sk, sizeof(sk)));
 	else
 		snprintf(err, errlen, "%s: %s", key, msg);
 	return -1;
@@ -903,7 +567,7 @@ parse_line(struct config *c, char *line, char *msg, size_t msglen)
 		return -1;
 	if ((r = set_one(c, key, v, sub, sizeof(sub))) == -2)
 		snprintf(msg, msglen, "unknown key '%s'",
-		    shown(key, sk, sizeof(sk)));
+		    confval_shown(key, sk, sizeof(sk)));
 	else if (r == -1)
 		snprintf(msg, msglen, "%s: %s", key, sub);
 	return r == 0 ? 0 : -1;
@@ -953,7 +617,7 @@ config_override(struct config *c, const char *kv, char *err, size_t errlen)
 
 	if (eq == NULL) {
 		snprintf(err, errlen, "-o %s: missing '='",
-		    shown(kv, sk, sizeof(sk)));
+		    confval_shown(kv, sk, sizeof(sk)));
 		return -1;
 	}
 	for (kl = (size_t)(eq - kv); kl > 0 &&
@@ -961,7 +625,7 @@ config_override(struct config *c, const char *kv, char *err, size_t errlen)
 		;
 	if (kl == 0 || kl >= sizeof(key)) {
 		snprintf(err, errlen, "-o %s: unknown key",
-		    shown(kv, sk, sizeof(sk)));
+		    confval_shown(kv, sk, sizeof(sk)));
 		return -1;
 	}
 	memcpy(key, kv, kl);
@@ -977,7 +641,8 @@ config_override(struct config *c, const char *kv, char *err, size_t errlen)
 	val[vl] = '\0';
 	if (set_one(c, key, val, msg, sizeof(msg)) == 0)
 		return 0;
-	snprintf(err, errlen, "-o %s: %s", shown(key, sk, sizeof(sk)), msg);
+	snprintf(err, errlen, "-o %s: %s", confval_shown(key, sk, sizeof(sk)),
+	    msg);
 	return -1;
 }
 
