@@ -9,6 +9,7 @@ use FindBin;
 use lib "$FindBin::Bin/lib";
 use Test::More;
 use File::stat;
+use Time::HiRes qw(sleep);
 use Savd qw(:all);
 
 plan skip_all => 'start-up as root: needs root' unless $> == 0;
