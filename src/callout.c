@@ -453,26 +453,6 @@ on_sess_timer(struct ev_loop *loop, ev_timer *w, int revents)
 		    strerror(s->connect_errno) : "connect timed out"));
 }
 
-static socklen_t
-make_sockaddr(struct sockaddr_storage *ss, const struct netaddr *a, int port)
-{
-	memset(ss, 0, sizeof(*ss));
-	if (a->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		memcpy(&sin->sin_addr, a->a, 4);
-		return sizeof(*sin);
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(port);
-	memcpy(&sin6->sin6_addr, a->a, 16);
-	return sizeof(*sin6);
-}
-
 /* Non-blocking connect; -1 with errno when it failed at once. */
 static int
 sess_connect(struct csess *s)
@@ -486,11 +466,11 @@ sess_connect(struct csess *s)
 		return -1;
 	if (co.cfg->has_bind_address &&
 	    co.cfg->bind_address.family == s->tgt->ip.family) {
-		sl = make_sockaddr(&ss, &co.cfg->bind_address, 0);
+		sl = netaddr_sockaddr(&co.cfg->bind_address, 0, &ss);
 		if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
 			return -1;
 	}
-	sl = make_sockaddr(&ss, &s->tgt->ip, s->tgt->port);
+	sl = netaddr_sockaddr(&s->tgt->ip, s->tgt->port, &ss);
 	if (connect(s->fd, (struct sockaddr *)&ss, sl) < 0 &&
 	    errno != EINPROGRESS)
 		return -1;

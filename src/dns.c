@@ -94,20 +94,7 @@ add_server(const struct hostport *hp)
 {
 	struct sockaddr_storage ss;
 
-	memset(&ss, 0, sizeof(ss));
-	if (hp->ip.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(hp->port);
-		memcpy(&sin->sin_addr, hp->ip.a, 4);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(hp->port);
-		memcpy(&sin6->sin6_addr, hp->ip.a, 16);
-	}
+	netaddr_sockaddr(&hp->ip, hp->port, &ss);
 	if (dns_add_serv_s(dns.ctx, (struct sockaddr *)&ss) < 0)
 		fatal("nameservers: udns refused a server");
 }

@@ -297,3 +297,23 @@ hostport_format(const struct hostport *hp, char *buf)
 	else
 		snprintf(buf, NETADDR_STRLEN + 8, "%s:%d", ip, hp->port);
 }
+
+unsigned
+netaddr_sockaddr(const struct netaddr *a, int port, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (a->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
+
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons((unsigned short)port);
+		memcpy(&sin->sin_addr, a->a, 4);
+		return sizeof(*sin);
+	}
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
+
+	sin6->sin6_family = AF_INET6;
+	sin6->sin6_port = htons((unsigned short)port);
+	memcpy(&sin6->sin6_addr, a->a, 16);
+	return sizeof(*sin6);
+}

@@ -1,6 +1,7 @@
 /*
- * netaddr.h - IP addresses without sockets: parse, format, CIDR match and
- * the target classification of PROTOCOL.md 3a.  Pure: no I/O.
+ * netaddr.h - IP addresses: parse, format, CIDR match, the target
+ * classification of PROTOCOL.md 3a, and the sockaddr to give the kernel.
+ * Pure: no I/O, no socket is opened here.
  */
 #ifndef SAVD_NETADDR_H
 #define SAVD_NETADDR_H
@@ -48,6 +49,11 @@ const char *netclass_name(enum netclass);
 int cidr_parse(const char *s, struct cidr *out);                /* "a/n" or "a" */
 int cidr_match(const struct cidr *c, const struct netaddr *a);
 int cidr_list_match(const struct cidr *v, size_t n, const struct netaddr *a);
+
+struct sockaddr_storage;
+/* Fill ss for a, port; returns the length to pass with it. */
+unsigned netaddr_sockaddr(const struct netaddr *a, int port,
+    struct sockaddr_storage *ss);
 
 int hostport_parse(const char *s, int default_port, struct hostport *out);
 /* "ip:port" or "[ipv6]:port" into buf of NETADDR_STRLEN + 8 bytes. */

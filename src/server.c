@@ -156,22 +156,7 @@ bind_tcp(const struct hostport *hp)
 	char name[NETADDR_STRLEN + 8];
 	int fd, one = 1;
 
-	memset(&ss, 0, sizeof(ss));
-	if (hp->ip.family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(hp->port);
-		memcpy(&sin->sin_addr, hp->ip.a, 4);
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(hp->port);
-		memcpy(&sin6->sin6_addr, hp->ip.a, 16);
-		sl = sizeof(*sin6);
-	}
+	sl = netaddr_sockaddr(&hp->ip, hp->port, &ss);
 	hostport_format(hp, name);
 	if ((fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
 		fatal("listen %s: socket: %s", name, strerror(errno));
@@ -300,13 +285,11 @@ client_destroy(struct client *cl)
 	free(cl);
 }
 
-/* One complete request line (CR already stripped). */
-static void
-dispatch(struct client *cl, const char *line, size_t len)
+/* A place in the client's answer queue for its next request. */
+static struct slot *
+slot_new(struct client *cl)
 {
 	struct slot *s = xcalloc(1, sizeof(*s));
-	struct request req;
-	enum proto_status ps;
 
 	s->cl = cl;
 	s->refs = 1;
@@ -314,6 +297,16 @@ dispatch(struct client *cl, const char *line, size_t len)
 	cl->nslots++;
 	srv.st.requests++;
 	srv.st.pending++;
+	return s;
+}
+
+/* One complete request line (CR already stripped). */
+static void
+dispatch(struct client *cl, const char *line, size_t len)
+{
+	struct slot *s = slot_new(cl);
+	struct request req;
+	enum proto_status ps;
 
 	ps = proto_parse(line, len, &req);
 	if (ps == PROTO_BADREQUEST)
@@ -332,15 +325,7 @@ dispatch(struct client *cl, const char *line, size_t len)
 static void
 too_long(struct client *cl)
 {
-	struct slot *s = xcalloc(1, sizeof(*s));
-
-	s->cl = cl;
-	s->refs = 1;
-	TAILQ_INSERT_TAIL(&cl->slots, s, entry);
-	cl->nslots++;
-	srv.st.requests++;
-	srv.st.pending++;
-	answer_simple(s, RES_ERROR, R_TOOLONG);
+	answer_simple(slot_new(cl), RES_ERROR, R_TOOLONG);
 	cl->state = CL_CLOSING;
 }
 
