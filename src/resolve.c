@@ -8,7 +8,8 @@
  * checked.  What is refused: loopback, private, reserved... (`fail
  * bogusmx`) and our own interface addresses (`unknown skipped`), unless
  * allow_networks says otherwise.  `routes` replace the MX lookup with a
- * fixed host that is trusted: only our own addresses are refused there.
+ * fixed host under the same filters; when a route leads nowhere the
+ * answer is a defer from policy: our configuration, not their fact.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
@@ -178,8 +179,6 @@ finish_targets(struct resolve *r)
 				    rs.cfg->allow_networks,
 				    rs.cfg->n_allow_networks, rs.own, rs.nown);
 
-				if (c == TGT_BOGUS && r->routed)
-					c = TGT_OK;
 				if (c == TGT_OWN) {
 					own++;
 					continue;
@@ -201,7 +200,11 @@ finish_targets(struct resolve *r)
 		return;
 	}
 	free(out.t);
-	if (r->routed && own == 0)      /* our configuration, not theirs */
+	if (r->routed && own == 0 && bogus > 0) /* our configuration */
+		finish_verdict(r, RES_DEFER, R_UNREACHABLE, "routes: the host "
+		    "of %s is in a refused range (see allow_networks)",
+		    r->domain);
+	else if (r->routed && own == 0)
 		finish_verdict(r, RES_DEFER, tempfail ? R_DNSFAIL :
 		    R_UNREACHABLE, "routes: no usable address for the host "
 		    "of %s", r->domain);

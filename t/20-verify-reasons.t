@@ -70,6 +70,7 @@ my $d = start_savd(dir => $dir, dns => $dns, smtp => $smtp, conf => {
 	dns_retries => 0,
 	answer_timeout => '10s',
 	skip_domains => 'skipped.test',
+	routes => 'refusedroute.test=[127.0.0.5]:' . $smtp->port,
 });
 
 # Send $req, check the answer against %want: a plain value must be equal,
@@ -162,6 +163,10 @@ expect('fail bogusmx: MX on 127.0.0.5 (loopback, outside allow_networks)',
     result => 'fail', reason => 'bogusmx', code => 550, source => 'dns');
 expect('fail bogusmx: every MX filtered', 'RECIPIENT <alice@bogusboth.test>',
     result => 'fail', reason => 'bogusmx', code => 550, source => 'dns');
+expect('a route to a refused address: defer from policy, never a call',
+    'RECIPIENT <alice@refusedroute.test>',
+    result => 'defer', reason => 'unreachable', code => 451,
+    source => 'policy', text => qr/allow_networks/);
 for my $a ('<foo>', '<alice@@ok.test>', '<alice@-bad-.test>',
     '<.alice@ok.test>', '<alice@ok..test>', '<alice@ok.test.>') {
 	expect("fail syntax: SENDER $a", "SENDER $a",
