@@ -32,9 +32,11 @@ my $dns = start_dns($zone, dir => $dir);
 my $smtp = start_smtp(dir => $dir, tag => 1,
     listen => ['127.0.0.2', '127.0.0.3'],
     profile => { '127.0.0.3' => 'catchall' });
+# The user running the tests is an admin (root is one anyway).
+my $me = (getpwuid($<))[0];
 my %conf = (positive_ttl => '1h', negative_ttl => '30m',
     domain_positive_ttl => '2h', socket_mode => '0666',
-    answer_timeout => '8s');
+    answer_timeout => '8s', admin_users => "root, $me");
 my $d = start_savd(dns => $dns, smtp => $smtp, conf => \%conf);
 my $cache = "$d->{conf}{cache_file}";
 
@@ -142,7 +144,7 @@ SKIP: {
 
 	# admin_users lists nobody: after SIGHUP, nobody may flush.
 	my $before = () = $d->log_text =~ /configuration reloaded/g;
-	$d->write_conf({ %conf, admin_users => 'root, nobody' });
+	$d->write_conf({ %conf, admin_users => "root, $me, nobody" });
 	$d->hup;
 	wait_for(sub { my $n = () = $d->log_text =~ /configuration reloaded/g;
 	    $n > $before }, 5);

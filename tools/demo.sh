@@ -7,7 +7,7 @@
 # snippets, and a table of what each address got and why.  Everything it
 # starts is stopped when it exits; nothing leaves this machine.
 #
-#   sudo sh tools/demo.sh             the demo
+#   sh tools/demo.sh                  the demo
 #   sudo sh tools/demo.sh -c FILE     build, check FILE (savd -t), then run
 #                                     savd for real with it, in the
 #                                     foreground (Ctrl-C stops it)
