@@ -73,34 +73,14 @@ my $d = start_savd(dir => $dir, dns => $dns, smtp => $smtp, conf => {
 	routes => 'refusedroute.test=[127.0.0.5]:' . $smtp->port,
 });
 
-# Send $req, check the answer against %want: a plain value must be equal,
-# a Regexp must match, undef means the field must be absent.  One
-# assertion per request; the mismatches and the whole line on failure.
-# A text field, when there is one, must be last and quoted.  Returns the parsed
-# answer, with the seconds it took in {secs}.
+# Send $req and check the answer (Savd::fields_ok: equal, Regexp match,
+# undef absent; text last and quoted).  Returns the parsed answer, with
+# the seconds it took in {secs}.
 sub expect {
 	my ($name, $req, %want) = @_;
 	my $t0 = time;
-	my $line = $d->query($req, timeout => 12);
-	my $secs = time - $t0;
-	my $r = parse_response($line) // {};
-	my @bad;
-	push @bad, 'no answer' unless defined $line;
-	push @bad, 'text is not last and quoted' if defined $line
-	    && $line =~ / text=/ && $line !~ / text="(?:[^"\\]|\\.)*"$/;
-	for my $k (sort keys %want) {
-		my ($w, $g) = ($want{$k}, $r->{$k});
-		if (!defined $w) {
-			push @bad, "$k should be absent" if defined $g;
-		} elsif (!defined $g) {
-			push @bad, "$k missing";
-		} elsif (ref $w ? $g !~ $w : $g ne $w) {
-			push @bad, "$k=$g, want " . (ref $w ? "$w" : $w);
-		}
-	}
-	ok(!@bad, $name) or diag("request: $req\ngot: "
-	    . ($line // '(no answer)') . "\n" . join("\n", @bad));
-	$r->{secs} = $secs;
+	my $r = fields_ok($name, $d->query($req, timeout => 12), %want);
+	$r->{secs} = time - $t0;
 	return $r;
 }
 

@@ -42,19 +42,6 @@ sub sessions_for {
 	    @{ $s->{lines} } } @{ $smtp->sessions };
 }
 
-# Open one connection per request, send them all, half-close them all;
-# then collect one answer line per connection.  $dd is the daemon.
-sub concurrent {
-	my ($dd, $timeout, @req) = @_;
-	my @c = map { $dd->session } @req;
-	for my $i (0 .. $#req) {
-		next unless $c[$i];
-		$c[$i]->send("$req[$i]\n");
-		$c[$i]->shutdown_write;
-	}
-	return map { my $l = $_ ? $_->readline($timeout) : undef;
-	    $_->close if $_; $l } @c;
-}
 
 # ---------------------------------------------------------------- coalescing
 
@@ -149,7 +136,7 @@ for my $i (1 .. 40) {
 	    : "RECIPIENT <unknown$i\@$dom>";
 }
 $t0 = time;
-@ans = concurrent($d, 10, @req);
+@ans = $d->concurrent(10, @req);
 my @wrong;
 for my $i (0 .. $#req) {
 	my $r = parse_response($ans[$i]) // {};

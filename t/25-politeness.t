@@ -71,19 +71,6 @@ sub daemon {
 }
 
 
-# One connection per request, all sent and half-closed before any answer
-# is read; the answer lines in request order.
-sub concurrent {
-	my ($d, $timeout, @req) = @_;
-	my @c = map { $d->session } @req;
-	for my $i (0 .. $#req) {
-		next unless $c[$i];
-		$c[$i]->send("$req[$i]\n");
-		$c[$i]->shutdown_write;
-	}
-	return map { my $l = $_ ? $_->readline($timeout) : undef;
-	    $_->close if $_; $l } @c;
-}
 
 # Sessions of the fixture that sent a RCPT for an address at $domain.
 sub sessions_for_domain {
@@ -149,7 +136,7 @@ sub max_open_to {
 	my $d = daemon(domain_rate => '3/1m');
 	my @addr = map { "user$_\@rate.test" } 1 .. 10;
 	my $t0 = time;
-	my @ans = concurrent($d, 8, map { "SENDER <$_> timeout=2" } @addr);
+	my @ans = $d->concurrent(8, map { "SENDER <$_> timeout=2" } @addr);
 	my $took = time - $t0;
 	is(scalar(grep { defined } @ans), 10, 'rate: all 10 answered')
 	    or diag(explain \@ans);
@@ -229,7 +216,7 @@ sub max_open_to {
 
 {
 	my $d = daemon(host_concurrency => 1);
-	my @ans = concurrent($d, 15,
+	my @ans = $d->concurrent(15,
 	    map { "SENDER <slow$_\@hc$_.test> timeout=14" } 1 .. 3);
 	for my $i (1 .. 3) {
 		fields_ok("hc: slow$i\@hc$i.test verified", $ans[$i - 1],
@@ -316,7 +303,7 @@ sub max_open_to {
 {
 	my $d = daemon(max_rcpt_per_session => 10);
 	my @addr = map { "b$_\@batch.test" } 1 .. 10;
-	my @ans = concurrent($d, 10, map { "SENDER <$_> timeout=8" } @addr);
+	my @ans = $d->concurrent(10, map { "SENDER <$_> timeout=8" } @addr);
 	my $good = grep { ($_ // '') =~ /^result=ok .*reason=accepted/ } @ans;
 	is($good, 10, 'batch: all 10 addresses verified ok')
 	    or diag(explain \@ans);
@@ -331,7 +318,7 @@ sub max_open_to {
 	    'batch: no address sent twice');
 
 	# Two MAIL FROM values at one domain, at once.
-	my @mf = concurrent($d, 10,
+	my @mf = $d->concurrent(10,
 	    'RECIPIENT <a@mf.test> from=<x@y.test> timeout=8',
 	    'SENDER <b@mf.test> timeout=8');
 	fields_ok('mailfrom: RECIPIENT with from= verified', $mf[0],
@@ -358,7 +345,7 @@ sub max_open_to {
 {
 	my $d = daemon(max_rcpt_per_session => 4);
 	my @addr = map { "c$_\@batch4.test" } 1 .. 10;
-	my @ans = concurrent($d, 10, map { "SENDER <$_> timeout=8" } @addr);
+	my @ans = $d->concurrent(10, map { "SENDER <$_> timeout=8" } @addr);
 	my $good = grep { ($_ // '') =~ /^result=ok .*reason=accepted/ } @ans;
 	is($good, 10, 'batch4: all 10 addresses verified ok')
 	    or diag(explain \@ans);

@@ -270,6 +270,8 @@ sub fields_ok {
 	my ($name, $line, %want) = @_;
 	my $r = parse_response($line) // {};
 	my @bad = defined $line ? () : ('no answer');
+	push @bad, 'text is not last and quoted' if defined $line
+	    && $line =~ / text=/ && $line !~ / text="(?:[^"\\]|\\.)*"$/;
 	for my $k (sort keys %want) {
 		my ($w, $g) = ($want{$k}, $r->{$k});
 		if (!defined $w) {
@@ -633,6 +635,20 @@ sub session {
 	my ($self, %o) = @_;
 	my $s = $self->connect(%o) or return;
 	return Savd::Client->new($s);
+}
+
+# One connection per request, all sent and half-closed before any answer
+# is read (Exim's pattern, at once); the answer lines in request order.
+sub concurrent {
+	my ($self, $timeout, @req) = @_;
+	my @c = map { $self->session } @req;
+	for my $i (0 .. $#req) {
+		next unless $c[$i];
+		$c[$i]->send("$req[$i]\n");
+		$c[$i]->shutdown_write;
+	}
+	return map { my $l = $_ ? $_->readline($timeout) : undef;
+	    $_->close if $_; $l } @c;
 }
 
 package Savd::Client;
