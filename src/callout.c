@@ -105,6 +105,7 @@ static struct {
 	struct host *hosts;
 	TAILQ_HEAD(, job) all;
 	TAILQ_HEAD(, job) blocked;
+	ev_timer sweep;
 	struct callout_stats st;
 } co = {
 	.all = TAILQ_HEAD_INITIALIZER(co.all),
@@ -114,12 +115,37 @@ static struct {
 static void job_pump(struct job *j);
 static void job_done(struct job *j);
 
+#define HOST_SWEEP_EVERY 60.0
+
+/*
+ * A host is kept while it has sessions or a back-off to remember; a host
+ * that backed us off and was never called again is forgotten once its
+ * pause is long over, so the table stays bounded.
+ */
+static void
+on_host_sweep(struct ev_loop *loop, ev_timer *w, int revents)
+{
+	struct host *h, *tmp;
+
+	(void)w;
+	(void)revents;
+	HASH_ITER(hh, co.hosts, h, tmp) {
+		if (h->open == 0 && ev_now(loop) - h->bo.until > BACKOFF_MAX) {
+			HASH_DEL(co.hosts, h);
+			free(h);
+		}
+	}
+}
+
 void
 callout_init(struct ev_loop *loop, const struct config *cfg)
 {
 	co.loop = loop;
 	co.cfg = cfg;
 	resolve_init(loop, cfg);
+	ev_timer_init(&co.sweep, on_host_sweep, HOST_SWEEP_EVERY,
+	    HOST_SWEEP_EVERY);
+	ev_timer_start(loop, &co.sweep);
 }
 
 void
@@ -803,6 +829,7 @@ callout_shutdown(void)
 	struct callout *rc;
 	struct host *h, *htmp;
 
+	ev_timer_stop(co.loop, &co.sweep);
 	while ((j = TAILQ_FIRST(&co.all)) != NULL) {
 		while ((s = TAILQ_FIRST(&j->sess)) != NULL)
 			sess_close(s);
