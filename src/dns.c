@@ -115,7 +115,12 @@ open_resolver(const struct config *cfg)
 		for (size_t i = 0; i < cfg->n_nameservers; i++)
 			add_server(&cfg->nameservers[i]);
 	}
-	dns_set_opt(dns.ctx, DNS_OPT_TIMEOUT, (int)cfg->dns_timeout);
+	/*
+	 * udns counts whole seconds from a truncated `now`: a query sent at
+	 * x.99 with a timeout of 1 expires at x+1, 10 ms later.  One second
+	 * more makes every wait at least dns_timeout.
+	 */
+	dns_set_opt(dns.ctx, DNS_OPT_TIMEOUT, (int)cfg->dns_timeout + 1);
 	dns_set_opt(dns.ctx, DNS_OPT_NTRIES, (int)cfg->dns_retries + 1);
 	if ((dns.fd = dns_open(dns.ctx)) < 0)
 		fatal("dns: cannot open the resolver socket");
