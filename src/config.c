@@ -382,6 +382,7 @@ static const struct key keys[] = {
 	    0, 365 * DAY, 0 },
 	{ "positive_refresh", set_time, OFF(positive_refresh), "12h",
 	    0, 365 * DAY, 0 },
+	{ "blocked_ttl", set_time, OFF(blocked_ttl), "1h", 0, 365 * DAY, 0 },
 	/* dns */
 	{ "nameservers", set_nameservers, 0, "", 0, 0, 0 },
 	{ "dns_timeout", set_time, OFF(dns_timeout), "5s", 1, 300, 0 },

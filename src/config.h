@@ -46,6 +46,7 @@ struct config {
 	unsigned domain_positive_ttl;   /* 7d */
 	unsigned domain_negative_ttl;   /* 3h */
 	unsigned positive_refresh;      /* 12h */
+	unsigned blocked_ttl;           /* 1h: a target host that blocks us */
 	/* dns */
 	size_t n_nameservers;           /* 0 = /etc/resolv.conf */
 	struct hostport nameservers[6]; /* udns takes at most 6 */

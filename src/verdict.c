@@ -27,6 +27,7 @@ static const char *const reason_names[R__COUNT] = {
 	[R_BADREQUEST] = "badrequest", [R_TOOLONG] = "toolong",
 	[R_DENIED] = "denied", [R_INTERNAL] = "internal",
 	[R_PONG] = "pong", [R_BYE] = "bye",
+	[R_MAILBOXFULL] = "mailboxfull", [R_SMTPUTF8] = "smtputf8",
 };
 
 static const char *const source_names[SRC__COUNT] = {

@@ -23,6 +23,9 @@ enum sav_reason {
 	R_CATCHALL, R_BLOCKED, R_SKIPPED,
 	R_BADREQUEST, R_TOOLONG, R_DENIED, R_INTERNAL,
 	R_PONG, R_BYE,
+	/* Appended, never inserted: the cache stores these numbers. */
+	R_MAILBOXFULL,          /* unknown: over quota (5.2.2) */
+	R_SMTPUTF8,             /* unknown: needs SMTPUTF8, not offered */
 	R__COUNT
 };
 

@@ -32,6 +32,7 @@ static const struct {
 	{ "domain_positive_ttl", U(domain_positive_ttl), 7 * 86400 },
 	{ "domain_negative_ttl", U(domain_negative_ttl), 3 * 3600 },
 	{ "positive_refresh", U(positive_refresh), 12 * 3600 },
+	{ "blocked_ttl", U(blocked_ttl), 3600 },
 	{ "dns_timeout", U(dns_timeout), 5 },
 	{ "dns_retries", U(dns_retries), 2 },
 	{ "answer_timeout", U(answer_timeout), 20 },
