@@ -39,6 +39,7 @@ struct addr_slot {
 
 struct host_addrs {
 	char name[ADDR_DOMAIN_MAX + 1];
+	unsigned pref;                  /* MX preference (0 for routes) */
 	struct addr_slot slot[2];
 	struct dnsq *q[2];         /* A, AAAA */
 	enum dns_result r[2];
@@ -189,6 +190,8 @@ finish_targets(struct resolve *r)
 				}
 				out.t[out.n].ip = *a;
 				out.t[out.n].port = r->port;
+				out.t[out.n].primary = ha->pref ==
+				    r->hosts[0].pref;
 				strcpy(out.t[out.n++].host, ha->name);
 			}
 		}
@@ -257,6 +260,7 @@ lookup_hosts(struct resolve *r, const struct mx_host *mx, size_t n)
 		struct host_addrs *ha = &r->hosts[i];
 
 		strcpy(ha->name, mx[i].name);
+		ha->pref = mx[i].pref;
 		for (int f = 0; f < 2; f++) {
 			ha->slot[f] = (struct addr_slot){ r, ha, f };
 			ha->q[f] = dnsq_addr(ha->name, f == 0 ? AF_INET :

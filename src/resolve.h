@@ -16,6 +16,7 @@
 struct target {
 	struct netaddr ip;
 	int port;
+	int primary;            /* a host of the most preferred MX preference */
 	char host[ADDR_DOMAIN_MAX + 1];
 };
 
