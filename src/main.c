@@ -57,28 +57,67 @@ usage(void)
 	exit(2);
 }
 
-/* Read the whole file; NULL with errno when it cannot be read. */
+/*
+ * Open a configuration file: a regular file of at most CONF_MAX bytes.
+ * A FIFO or a device would block -t or, on SIGHUP, the whole event loop;
+ * O_NONBLOCK keeps open() itself from waiting for a FIFO's writer.
+ * -1 with errno and err when it cannot be used.
+ */
+static int
+open_conf(const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+	const char *why = NULL;
+	int fd, e;
+
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 ||
+	    fstat(fd, &st) < 0)
+		why = strerror(errno);
+	else if (!S_ISREG(st.st_mode)) {
+		why = "not a regular file";
+		errno = EINVAL;
+	} else if (st.st_size > CONF_MAX) {
+		why = "file too large";
+		errno = EFBIG;
+	}
+	if (why == NULL)
+		return fd;
+	e = errno;
+	snprintf(err, errlen, "%s: %s", path, why);
+	if (fd >= 0)
+		close(fd);
+	errno = e;
+	return -1;
+}
+
+/* Read the whole file; NULL with errno and err when it cannot be read. */
 static char *
 read_file(const char *path, size_t *lenp, char *err, size_t errlen)
 {
-	char *text = NULL;
+	char *text;
 	size_t len = 0;
-	ssize_t n;
-	int fd;
+	ssize_t n = 0;
+	int fd, e;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	if ((fd = open_conf(path, err, errlen)) < 0)
 		return NULL;
-	}
+	/* Bounded even if the file grows while we read it. */
 	text = xmalloc(CONF_MAX + 1);
-	while ((n = read(fd, text + len, CONF_MAX + 1 - len)) > 0)
-		if ((len += (size_t)n) > CONF_MAX)
+	while (len <= CONF_MAX &&
+	    (n = read(fd, text + len, CONF_MAX + 1 - len)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
 			break;
+		len += (size_t)n;
+	}
+	e = errno;
 	close(fd);
 	if (n < 0 || len > CONF_MAX) {
-		snprintf(err, errlen, "%s: %s", path, n < 0 ? strerror(errno) :
+		snprintf(err, errlen, "%s: %s", path, n < 0 ? strerror(e) :
 		    "file too large");
 		free(text);
+		errno = n < 0 ? e : EFBIG;
 		return NULL;
 	}
 	*lenp = len;
@@ -268,6 +307,24 @@ raise_fd_limit(const struct config *c)
 		    "need %lu", (unsigned long)rl.rlim_cur, (unsigned long)want);
 }
 
+/*
+ * Held from before the socket or the pid file exists until the watchers
+ * are in place: a SIGHUP sent as soon as either appears must reload, not
+ * kill (its default action), and an early SIGTERM must stop cleanly.
+ */
+static void
+block_signals(int how)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(how, &set, NULL) < 0)
+		fatal("sigprocmask: %s", strerror(errno));
+}
+
 static void
 parse_args(int argc, char **argv)
 {
@@ -315,6 +372,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	signal(SIGPIPE, SIG_IGN);
+	block_signals(SIG_BLOCK);
 	raise_fd_limit(m.cfg);
 	server_bind(m.cfg);
 	if (!m.foreground) {
@@ -335,6 +393,9 @@ main(int argc, char **argv)
 	ev_signal_start(m.loop, &m.sighup);
 	ev_signal_start(m.loop, &m.sigterm);
 	ev_signal_start(m.loop, &m.sigint);
+	/* EVFLAG_AUTO: handlers, not signalfd, so the mask is ours to undo;
+	 * what came early is delivered now. */
+	block_signals(SIG_UNBLOCK);
 	log_info("savd %s started: socket %s", PACKAGE_VERSION, m.cfg->socket);
 
 	ev_run(m.loop, 0);

@@ -28,6 +28,15 @@
 #define ACCEPT_BURST    64
 #define ACCEPT_PAUSE    0.1     /* after EMFILE: retry accept later */
 #define DRAIN_TIME      1.0     /* read and discard after our last answer */
+/*
+ * What one client may make us hold: input is read only while the buffer
+ * holds at most one incomplete line (so it stays under max_request_length
+ * + 2 + READ_CHUNK), and only while fewer than OUT_MAX answer bytes wait
+ * for a client that does not read.  With max_pipeline slots that bounds
+ * a client's memory; nothing is read between QUIT or toolong and the
+ * drain.
+ */
+#define OUT_MAX         (64 * 1024)
 
 struct client;
 
@@ -329,13 +338,21 @@ too_long(struct client *cl)
 	cl->state = CL_CLOSING;
 }
 
-/* Frame and dispatch buffered lines while the pipeline has room. */
+/* Room for one more request: the pipeline and the unread answers. */
+static int
+has_room(const struct client *cl)
+{
+	return cl->nslots < srv.cfg->max_pipeline &&
+	    buf_avail(&cl->out) < OUT_MAX;
+}
+
+/* Frame and dispatch buffered lines while there is room. */
 static void
 process_input(struct client *cl)
 {
 	size_t max = srv.cfg->max_request_length;
 
-	while (cl->state == CL_OPEN && cl->nslots < srv.cfg->max_pipeline) {
+	while (cl->state == CL_OPEN && has_room(cl)) {
 		const char *p = buf_head(&cl->in);
 		size_t n = buf_avail(&cl->in), len;
 		const char *lf;
@@ -367,6 +384,8 @@ process_input(struct client *cl)
 		else
 			dispatch(cl, p, len);
 	}
+	if (cl->state != CL_OPEN)
+		buf_reset(&cl->in);     /* requests after QUIT are ignored */
 }
 
 /* Move answered head slots to the output buffer and write what we can. */
@@ -423,9 +442,12 @@ client_schedule(struct client *cl)
 		ev_io_start(srv.loop, &cl->rio);
 		return;
 	}
-	if (cl->state != CL_OPEN)
+	if (cl->state != CL_OPEN) {
+		ev_io_stop(srv.loop, &cl->rio); /* after QUIT, toolong */
 		return;
-	if (!cl->eof && cl->nslots < srv.cfg->max_pipeline)
+	}
+	if (!cl->eof && has_room(cl) &&
+	    buf_avail(&cl->in) <= srv.cfg->max_request_length + 2)
 		ev_io_start(srv.loop, &cl->rio);
 	else
 		ev_io_stop(srv.loop, &cl->rio);
@@ -445,14 +467,15 @@ client_kick(struct client *cl)
 	cl->busy = 1;
 	for (;;) {
 		unsigned before = cl->nslots;
-		size_t inb = buf_avail(&cl->in);
+		size_t inb = buf_avail(&cl->in), outb = buf_avail(&cl->out);
 
 		if (cl->state == CL_OPEN)
 			process_input(cl);
 		if (cl->state != CL_DEAD && cl->state != CL_DRAIN)
 			flush_output(cl);
+		/* Written output can make room for buffered requests. */
 		if (cl->state == CL_DEAD || (cl->nslots == before &&
-		    buf_avail(&cl->in) == inb))
+		    buf_avail(&cl->in) == inb && buf_avail(&cl->out) == outb))
 			break;
 	}
 	if (cl->state != CL_DEAD)
