@@ -1,11 +1,14 @@
 /*
- * address.c - RFC 5321 mailbox parsing, normalising and cache keys.
+ * address.c - RFC 5321/6531 mailbox parsing, normalising and cache keys.
  *
- * Pure: no I/O, no allocation, no locale (all case folding is ASCII).
- * Everything a client sends passes through here before it can reach a
- * cache key or the SMTP wire, so this file must never accept a byte that
- * could break an SMTP command line (CR, LF, NUL, controls, 8-bit) and must
- * never write beyond the fixed buffers of struct mailbox.
+ * Pure: no I/O, no locale (all case folding of our own is ASCII), no
+ * allocation that outlives a call (libidn2 allocates its answer; it is
+ * freed before we return).  Everything a client sends passes through here
+ * before it can reach a cache key or the SMTP wire, so this file must
+ * never accept a byte that could break an SMTP command line (CR, LF, NUL,
+ * controls, invalid UTF-8) and must never write beyond the fixed buffers
+ * of struct mailbox.  Domains leave this file as lower-case A-labels only:
+ * cache keys, the wire and answers never see a U-label.
  *
  * Decisions beyond the RFC grammar (documented in doc/protocol.md):
  * - a domain needs at least two labels and its last label must not be all
@@ -16,21 +19,48 @@
  * - an empty local part, quoted ("\"\"@example.com") or not, is rejected;
  * - quoted local parts are kept as sent, quotes included (no attempt to
  *   unquote "abc"@example.com into abc@example.com);
- * - address literals: [IPv4] and [IPv6:...] only, checked with inet_pton,
- *   kept with their brackets and lower-cased ("[ipv6:2001:db8::1]");
- * - the whole path "<local@domain>" is at most 256 octets (RFC 5321
- *   4.5.3.1.3), so a bare address is at most 254.
+ * - address literals: [IPv4] and [IPv6:...] only, nothing but hex digits,
+ *   '.' and ':' inside, checked with inet_pton, kept with their brackets
+ *   and lower-cased ("[ipv6:2001:db8::1]");
+ * - UTF-8 (RFC 6531) in local parts, dot-string or quoted, kept as sent
+ *   (no normalisation: the remote decides what its mailbox names mean);
+ *   well-formed sequences only (RFC 3629: no overlongs, no surrogates,
+ *   nothing past U+10FFFF) and no C1 controls (U+0080..U+009F);
+ * - a domain with non-ASCII bytes is converted with libidn2 (IDNA 2008,
+ *   UTS 46 non-transitional mapping, NFC input, so "BÜCHER.example" is
+ *   "xn--bcher-kva.example"); what libidn2 refuses is a syntax error, and
+ *   its answer must still pass the LDH rules above.  All-ASCII domains
+ *   are only checked as LDH names (an xn-- label is not decoded).
+ *
+ * Limits: RFC 5321 4.5.3.1 allows 64 octets of local part and a path of
+ * 256, but VERP, SRS and BATV senders run past 64 and MTAs (Exim's own
+ * callout among them) do not enforce it, so an address that long must be
+ * asked about, not answered `fail syntax`.  What does bind us is the
+ * command line limit of 4.5.3.1.4, 512 octets with CRLF, which every
+ * server must accept: ADDR_PATH_MAX (491) keeps our longest command,
+ * "MAIL FROM:<path> SMTPUTF8" CRLF, within it, so that no remote can
+ * refuse one of our commands for its length (a 500 "line too long" at
+ * RCPT must never become `fail rejected`).  A local part has at most
+ * ADDR_LOCAL_MAX (256) octets as written; the path is measured with the
+ * domain as sent, in its A-label form.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <strings.h>
 
+#include <idn2.h>
+
 #include "address.h"
 
 #define DOMAIN_NAME_MAX 253     /* without a trailing dot */
 #define LABEL_MAX       63
 #define LITERAL_MAX     64      /* "[IPv6:" + 45 + "]" fits easily */
+
+_Static_assert(ADDR_PATH_MAX + sizeof("MAIL FROM: SMTPUTF8\r\n") - 1 ==
+    ADDR_SMTP_LINE, "our longest SMTP command must fit RFC 5321 4.5.3.1.4");
+_Static_assert(ADDR_PATH_MAX - 2 < ADDR_BUF, "address_format's buffer");
+_Static_assert(ADDR_INPUT_MAX >= ADDR_PATH_MAX, "input bound");
 
 static int
 ascii_lower(int c)
@@ -53,13 +83,53 @@ is_atext(int c)
 }
 
 /*
+ * Length (2..4) of the well-formed UTF-8 sequence of a non-ASCII character
+ * at s[0..len), or 0: RFC 3629's table, which leaves out overlongs (leads C0
+ * and C1, E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and anything past
+ * U+10FFFF; C1 controls (C2 80..9F) are refused too (RFC 6531 excludes
+ * them).
+ */
+static size_t
+utf8_seq(const unsigned char *s, size_t len)
+{
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n, i;
+
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		n = 3;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		n = 4;
+	else
+		return 0;
+	if (s[0] == 0xc2)
+		lo = 0xa0;
+	else if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	if (len < n || s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/*
  * Quoted-string local part starting at s[0] == '"'.  Returns the length up
  * to and including the closing quote, or 0 when malformed or empty.
+ * qtextSMTP and quoted-pairSMTP of RFC 5321, with UTF-8 (RFC 6531).
  */
 static size_t
 scan_quoted(const unsigned char *s, size_t len)
 {
-	size_t i = 1;
+	size_t i = 1, k;
 
 	while (i < len) {
 		if (s[i] == '"')
@@ -70,6 +140,8 @@ scan_quoted(const unsigned char *s, size_t len)
 			i += 2;
 		} else if (s[i] >= 32 && s[i] <= 126)
 			i++;
+		else if (s[i] >= 0x80 && (k = utf8_seq(s + i, len - i)) > 0)
+			i += k;
 		else
 			return 0;
 	}
@@ -80,18 +152,28 @@ scan_quoted(const unsigned char *s, size_t len)
 static size_t
 scan_dotstring(const unsigned char *s, size_t len)
 {
-	size_t i;
+	size_t i = 0, k;
+	int dot = 1;            /* at the start or just after a '.' */
 
-	for (i = 0; i < len && s[i] != '@'; i++) {
+	while (i < len && s[i] != '@') {
 		if (s[i] == '.') {
-			if (i == 0 || s[i - 1] == '.')
+			if (dot)
 				return 0;
-		} else if (!is_atext(s[i]))
+			dot = 1;
+			i++;
+			continue;
+		}
+		if (s[i] >= 0x80) {
+			if ((k = utf8_seq(s + i, len - i)) == 0)
+				return 0;
+			i += k;
+		} else if (is_atext(s[i]))
+			i++;
+		else
 			return 0;
+		dot = 0;
 	}
-	if (i == 0 || s[i - 1] == '.')
-		return 0;
-	return i;
+	return dot ? 0 : i;
 }
 
 /* One LDH label of n bytes; 1 when good. */
@@ -137,7 +219,12 @@ parse_name(const unsigned char *s, size_t len, char *out)
 	return 0;
 }
 
-/* Address literal "[1.2.3.4]" or "[IPv6:...]"; lower-cased into out. */
+/*
+ * Address literal "[1.2.3.4]" or "[IPv6:...]"; lower-cased into out.
+ * inet_pton reads a C string, so every byte between the brackets is
+ * checked first: a NUL must not end the literal early and let the bytes
+ * after it through.
+ */
 static int
 parse_literal(const unsigned char *s, size_t len, char *out)
 {
@@ -155,6 +242,9 @@ parse_literal(const unsigned char *s, size_t len, char *out)
 		af = AF_INET6;
 		skip = 5;
 	}
+	for (i = 1 + (size_t)skip; i < len - 1; i++)
+		if (!strchr("0123456789abcdef.:", out[i]) || out[i] == '\0')
+			return -1;
 	memcpy(tmp, out + 1 + skip, len - 2 - skip);
 	tmp[len - 2 - skip] = '\0';
 	if (inet_pton(af, tmp, bin) != 1)
@@ -162,19 +252,78 @@ parse_literal(const unsigned char *s, size_t len, char *out)
 	return 0;
 }
 
+/*
+ * A domain with non-ASCII bytes: well-formed UTF-8 and nothing in ASCII
+ * but letters, digits, '-' and '.', then libidn2's A-label form, which
+ * must pass parse_name like any other name.  Lower-cased into out.
+ */
+static int
+parse_idn(const unsigned char *s, size_t len, char *out)
+{
+	char tmp[ADDR_INPUT_MAX + 1];
+	uint8_t *alabel = NULL;
+	size_t i = 0, k;
+	int rc;
+
+	if (len > ADDR_INPUT_MAX)
+		return -1;
+	while (i < len) {
+		if (s[i] >= 0x80) {
+			if ((k = utf8_seq(s + i, len - i)) == 0)
+				return -1;
+			i += k;
+		} else if (is_alnum(s[i]) || s[i] == '-' || s[i] == '.')
+			i++;
+		else
+			return -1;
+	}
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	if (idn2_lookup_u8((const uint8_t *)tmp, &alabel,
+	    IDN2_NFC_INPUT | IDN2_NONTRANSITIONAL) != IDN2_OK) {
+		idn2_free(alabel);
+		return -1;
+	}
+	rc = parse_name(alabel, strlen((const char *)alabel), out);
+	idn2_free(alabel);
+	return rc;
+}
+
+/* A domain name, ASCII or with U-labels. */
+static int
+parse_domain(const unsigned char *s, size_t len, char *out)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] >= 0x80)
+			return parse_idn(s, len, out);
+	return parse_name(s, len, out);
+}
+
 int
 address_parse_domain(const char *s, size_t len, char *out)
 {
-	return parse_name((const unsigned char *)s, len, out);
+	return parse_domain((const unsigned char *)s, len, out);
+}
+
+int
+address_needs_smtputf8(const char *addr)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)addr; *p != '\0'; p++)
+		if (*p >= 0x80)
+			return 1;
+	return 0;
 }
 
 /* local@domain without brackets; mb already cleared. */
 static int
 parse_mailbox(const unsigned char *s, size_t len, struct mailbox *mb)
 {
-	size_t llen;
+	size_t llen, dlen, i;
 	const unsigned char *dom;
-	size_t dlen;
 
 	/* A source route starts with '@': an empty local part, rejected. */
 	if (len > 0 && s[0] == '"')
@@ -185,13 +334,21 @@ parse_mailbox(const unsigned char *s, size_t len, struct mailbox *mb)
 		return -1;
 	memcpy(mb->local, s, llen);
 	mb->local[llen] = '\0';
+	for (i = 0; i < llen; i++)
+		if (s[i] >= 0x80)
+			mb->utf8 = 1;
 	dom = s + llen + 1;
 	dlen = len - llen - 1;
 	if (dlen > 0 && dom[0] == '[') {
 		mb->literal = 1;
-		return parse_literal(dom, dlen, mb->domain);
-	}
-	return parse_name(dom, dlen, mb->domain);
+		if (parse_literal(dom, dlen, mb->domain) == -1)
+			return -1;
+	} else if (parse_domain(dom, dlen, mb->domain) == -1)
+		return -1;
+	/* The path as sent: "<" local "@" A-label ">". */
+	if (llen + 1 + strlen(mb->domain) + 2 > ADDR_PATH_MAX)
+		return -1;
+	return 0;
 }
 
 int
@@ -200,8 +357,10 @@ address_parse(const char *str, size_t len, struct mailbox *mb)
 	const unsigned char *s = (const unsigned char *)str;
 
 	memset(mb, 0, sizeof(*mb));
-	if (len > 0 && s[0] == '<') {
-		if (len < 2 || s[len - 1] != '>' || len > ADDR_PATH_MAX)
+	if (len == 0 || len > ADDR_INPUT_MAX)
+		return -1;
+	if (s[0] == '<') {
+		if (len < 2 || s[len - 1] != '>')
 			return -1;
 		if (len == 2) {
 			mb->null = 1;
@@ -209,8 +368,6 @@ address_parse(const char *str, size_t len, struct mailbox *mb)
 		}
 		return parse_mailbox(s + 1, len - 2, mb);
 	}
-	if (len == 0 || len + 2 > ADDR_PATH_MAX)
-		return -1;
 	return parse_mailbox(s, len, mb);
 }
 

@@ -20,7 +20,12 @@
  *   that log lines stay parsable (the values are never used otherwise);
  * - a bad option and a bad address on one line: badrequest wins;
  * - FLUSH DOMAIN/ADDRESS with a malformed argument is a badrequest, and so
- *   is FLUSH ADDRESS <>.
+ *   is FLUSH ADDRESS <>;
+ * - bytes >= 0x80 mean something only in an address (RFC 6531 local parts,
+ *   U-labels: address.c checks them and turns domains into A-labels);
+ *   elsewhere they make an unknown verb or option, a bad value or a '?' in
+ *   a note.  A C1 control written in UTF-8 (C2 80..C2 9F) is a control
+ *   character like any other: badrequest, wherever it is.
  */
 #include <string.h>
 
@@ -270,6 +275,10 @@ proto_parse(const char *line, size_t len, struct request *req)
 		unsigned char c = (unsigned char)line[i];
 
 		if ((c < 0x20 && c != '\t') || c == 0x7f)
+			return PROTO_BADREQUEST;
+		if (c == 0xc2 && i + 1 < len &&
+		    (unsigned char)line[i + 1] >= 0x80 &&
+		    (unsigned char)line[i + 1] <= 0x9f)
 			return PROTO_BADREQUEST;
 	}
 	if ((n = split(line, len, f)) <= 0)

@@ -47,6 +47,53 @@ static const struct pcase cases[] = {
 	{ "SENDER bad..addr@example.com bogus=1", PROTO_BADREQUEST, ANY, NULL },
 	{ "SENDER bad..addr@example.com timeout=0", PROTO_BADREQUEST, ANY, NULL },
 	{ "SENDER bad..addr@example.com timeout=5", PROTO_SYNTAX, ANY, NULL },
+	/* address forms (PROTOCOL 3c): long local parts verified as written */
+	{ "SENDER <list-bounces+1712345678-4f3a2b1c0d9e5f6a7b-bob.smith="
+	  "customer.example.net-7ab@lists.example.org> timeout=5", PROTO_OK,
+	  VERB_SENDER, "list-bounces+1712345678-4f3a2b1c0d9e5f6a7b-bob.smith="
+	  "customer.example.net-7ab@lists.example.org" },     /* 77 octets */
+	{ "SENDER SRS0=Ab1c=XY=customer.example.net=very.long.user.name.for."
+	  "testing@forwarder.example.com", PROTO_OK, VERB_SENDER,
+	  "SRS0=Ab1c=XY=customer.example.net=very.long.user.name.for.testing"
+	  "@forwarder.example.com" },
+	{ "SENDER <SRS1=Zz9y=forwarder.example.com==Ab1c=XY=customer.example."
+	  "net=very.long.user@second.example.net>", PROTO_OK, VERB_SENDER,
+	  "SRS1=Zz9y=forwarder.example.com==Ab1c=XY=customer.example.net="
+	  "very.long.user@second.example.net" },
+	{ "SENDER prvs=4f3a2b1c0d=bounces+list-name-1234567890=customer."
+	  "example.net@Example.COM", PROTO_OK, VERB_SENDER,
+	  "prvs=4f3a2b1c0d=bounces+list-name-1234567890=customer.example.net"
+	  "@example.com" },
+	{ "RECIPIENT <\"john \\\"jr\\\" smith, esq.\"@Example.com> id=1",
+	  PROTO_OK, VERB_RECIPIENT,
+	  "\"john \\\"jr\\\" smith, esq.\"@example.com" },
+	/* UTF-8 local parts kept as sent; domains become A-labels */
+	{ "SENDER <J\xc3\xb6rg@example.com>", PROTO_OK, VERB_SENDER,
+	  "J\xc3\xb6rg@example.com" },
+	{ "RECIPIENT \"\xc3\xa4 b\"@example.com", PROTO_OK, VERB_RECIPIENT,
+	  "\"\xc3\xa4 b\"@example.com" },
+	{ "RECIPIENT <user@b\xc3\xbc" "cher.example>", PROTO_OK, VERB_RECIPIENT,
+	  "user@xn--bcher-kva.example" },
+	{ "RECIPIENT <User@B\xc3\x9c" "CHER.Example>", PROTO_OK, VERB_RECIPIENT,
+	  "User@xn--bcher-kva.example" },
+	{ "RECIPIENT \xc3\xa4@b\xc3\xbc" "cher.example", PROTO_OK,
+	  VERB_RECIPIENT, "\xc3\xa4@xn--bcher-kva.example" },
+	/* invalid UTF-8 or a domain IDNA refuses: syntax */
+	{ "SENDER <\xc0\xaf@example.com>", PROTO_SYNTAX, ANY, NULL },
+	{ "SENDER <a\x80" "b@example.com>", PROTO_SYNTAX, ANY, NULL },
+	{ "SENDER <\xed\xa0\x80@example.com>", PROTO_SYNTAX, ANY, NULL },
+	{ "SENDER <a@b\xed\xa0\x80.example>", PROTO_SYNTAX, ANY, NULL },
+	{ "RECIPIENT <a@\xe2\x98\x83.example>", PROTO_SYNTAX, ANY, NULL },
+	{ "RECIPIENT <a@a\xe2\x80\x8d" "b.example>", PROTO_SYNTAX, ANY, NULL },
+	/* a C1 control in UTF-8 is a control character: badrequest */
+	{ "SENDER <\xc2\x85@example.com>", PROTO_BADREQUEST, ANY, NULL },
+	{ "SENDER <a@example.com> id=\xc2\x9f", PROTO_BADREQUEST, ANY, NULL },
+	/* 8-bit outside an address: unknown option, bad value */
+	{ "SENDER <a@example.com> t\xc3\xa4=1", PROTO_BADREQUEST, ANY, NULL },
+	{ "SENDER <a@example.com> timeout=\xc3\xa4", PROTO_BADREQUEST, ANY,
+	  NULL },
+	{ "RECIPIENT <b@x.example> from=<\xc0\xaf@x.example>", PROTO_BADREQUEST,
+	  ANY, NULL },
 	/* RECIPIENT */
 	{ "RECIPIENT <bob@example.net>", PROTO_OK, VERB_RECIPIENT, "bob@example.net" },
 	{ "recipient bob@example.net", PROTO_OK, VERB_RECIPIENT, "bob@example.net" },
@@ -142,6 +189,10 @@ static const struct pcase cases[] = {
 	{ "FLUSH DOMAIN localhost", PROTO_BADREQUEST, ANY, NULL },
 	{ "FLUSH DOMAIN example.com.", PROTO_BADREQUEST, ANY, NULL },
 	{ "FLUSH DOMAIN <example.com>", PROTO_BADREQUEST, ANY, NULL },
+	{ "FLUSH DOMAIN \xe2\x98\x83.example", PROTO_BADREQUEST, ANY, NULL },
+	{ "FLUSH ADDRESS \xc0\xaf@example.com", PROTO_BADREQUEST, ANY, NULL },
+	{ "FLUSH ADDRESS <\xc3\xa4@B\xc3\xbc" "cher.example>", PROTO_OK,
+	  VERB_FLUSH, "\xc3\xa4@xn--bcher-kva.example" },
 	{ "FLUSH ADDRESS", PROTO_BADREQUEST, ANY, NULL },
 	{ "FLUSH ADDRESS <>", PROTO_BADREQUEST, ANY, NULL },
 	{ "FLUSH ADDRESS bob", PROTO_BADREQUEST, ANY, NULL },
@@ -256,6 +307,19 @@ test_fields(void)
 	    "cache=yes");
 	is_int(req.no_cache, 0, "cache=yes: cache used");
 
+	is_int(parse("RECIPIENT <\xc3\xa4@b\xc3\xbc" "cher.example> "
+	    "from=<J\xc3\xb6rg@B\xc3\x9c" "CHER.example>", &req), PROTO_OK,
+	    "UTF-8 address and from");
+	is_int(req.addr.utf8, 1, "UTF-8 local part: utf8");
+	is_str(req.addr.domain, "xn--bcher-kva.example", "IDN: A-label");
+	address_format(&req.from, buf);
+	is_str(buf, "J\xc3\xb6rg@xn--bcher-kva.example", "from: A-label");
+	is_int(req.from.utf8, 1, "from: utf8");
+	is_int(address_needs_smtputf8(buf), 1, "from needs SMTPUTF8");
+	is_int(parse("RECIPIENT <bob@b\xc3\xbc" "cher.example>", &req),
+	    PROTO_OK, "IDN only");
+	is_int(req.addr.utf8, 0, "IDN only: no utf8");
+
 }
 
 static void
@@ -270,6 +334,10 @@ test_fields_flush_quoted(void)
 	    "flush domain");
 	is_int(req.flush, FLUSH_DOMAIN, "flush domain: kind");
 	is_str(req.flush_domain, "example.com", "flush domain: lower-cased");
+	is_int(parse("FLUSH DOMAIN B\xc3\x9c" "CHER.example", &req), PROTO_OK,
+	    "flush domain U-label");
+	is_str(req.flush_domain, "xn--bcher-kva.example",
+	    "flush domain: A-label");
 	is_int(parse("FLUSH ADDRESS <Bob@Example.NET>", &req), PROTO_OK,
 	    "flush address");
 	is_int(req.flush, FLUSH_ADDRESS, "flush address: kind");

@@ -3,7 +3,7 @@
 # bookworm.  Idempotent; needs root (or sudo).
 set -e
 PKGS="build-essential autoconf automake pkg-config perl
-      libev-dev libudns-dev libtdb-dev tdb-tools uthash-dev
+      libev-dev libudns-dev libtdb-dev libidn2-dev tdb-tools uthash-dev
       libnet-dns-perl libio-socket-ip-perl swaks exim4-daemon-heavy
       mandoc groff-base"
 missing=

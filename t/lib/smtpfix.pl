@@ -52,7 +52,11 @@ my $have_users = defined $opt{users};
 
 my %KNOWN = map { $_ => 1 } qw(default greet554 greet421 greetdelay greetas
     tarpit dropgreet garbage multiline noehlo blockhelo nopipelining
-    rejectnull mail421 mail451 catchall drop-after-mail);
+    rejectnull mail421 mail451 catchall drop-after-mail smtputf8);
+# smtputf8: EHLO offers SMTPUTF8 (RFC 6531).  Without it, MAIL with the
+# SMTPUTF8 parameter gets 555 5.5.4; with or without it, a non-ASCII
+# address in a transaction not opened with SMTPUTF8 gets 553 5.6.7 (the
+# replies of Postfix).
 # profiles: ip => { name => value }
 my %prof;
 for my $p (@profiles) {
@@ -365,6 +369,7 @@ sub cmd_ehlo {
 	$c->{mail} = $c->{rcpts} = undef;
 	my @ext = ('SIZE 10240000', 'ENHANCEDSTATUSCODES', '8BITMIME');
 	unshift @ext, 'PIPELINING' unless has($c, 'nopipelining');
+	push @ext, 'SMTPUTF8' if has($c, 'smtputf8');
 	reply($c, "250-$HOST Hello $arg", (map { "250-$_" } @ext[0 .. $#ext - 1]),
 	    "250 $ext[-1]");
 }
@@ -383,8 +388,13 @@ sub cmd_mail {
 	    unless defined $c->{helo};
 	return reply($c, '503 5.5.1 Error: nested MAIL command')
 	    if defined $c->{mail};
-	my ($from) = $arg =~ /^FROM:\s*<(.*?)>/i
+	my ($from, $params) = $arg =~ /^FROM:\s*<(.*?)>(.*)$/i
 	    or return reply($c, '501 5.5.4 Syntax: MAIL FROM:<address>');
+	my $utf8 = grep { uc eq 'SMTPUTF8' } split(' ', $params);
+	return reply($c, '555 5.5.4 Unsupported option: SMTPUTF8')
+	    if $utf8 && !has($c, 'smtputf8');
+	return reply($c, '553 5.6.7 Must declare SMTPUTF8 to send unicode '
+	    . 'address') if !$utf8 && $from =~ /[\x80-\xff]/;
 	if (has($c, 'mail421')) {
 		reply($c, '421 4.7.0 Try again later, closing connection');
 		return close_after($c);
@@ -395,6 +405,7 @@ sub cmd_mail {
 	return reply($c, '550 5.7.1 <>: Sender address rejected: '
 	    . 'null sender not accepted') if $from eq '' && has($c, 'rejectnull');
 	$c->{mail} = $from;
+	$c->{utf8} = $utf8;
 	reply($c, '250 2.1.0 Ok');
 }
 
@@ -412,6 +423,8 @@ sub cmd_rcpt {
 	    unless defined $c->{mail};
 	my ($addr) = $arg =~ /^TO:\s*<(.*?)>/i
 	    or return reply($c, '501 5.5.4 Syntax: RCPT TO:<address>');
+	return reply($c, '553 5.6.7 Must declare SMTPUTF8 to send unicode '
+	    . 'address') if !$c->{utf8} && $addr =~ /[\x80-\xff]/;
 	my $local = $addr;
 	$local =~ s/\@[^@]*$//;
 	my $lc = lc $local;
