@@ -122,6 +122,8 @@ do_stats(struct slot *s)
 	proto_kv_int(&b, "ratelimited", (long long)vs->ratelimited);
 	proto_kv_int(&b, "overloaded", (long long)vs->overloaded);
 	proto_kv_int(&b, "backoffs", (long long)cs->backoffs);
+	proto_kv_int(&b, "blocks", (long long)cs->blocked);
+	callout_blocked_report(&b, ev_now(adm.loop));
 	callout_backoff_report(&b, ev_now(adm.loop));
 	proto_kv_int(&b, "backed_off", cs->backed_off);
 	proto_kv_int(&b, "clients", ss->clients);
@@ -148,6 +150,45 @@ health_flag(struct buf *reasons, int *status, int level, const char *why)
 		*status = level;
 }
 
+struct health_facts {
+	struct verify_recent r;
+	int dns, tmo, blk;              /* shares in percent */
+	unsigned blocked_hosts;         /* targets that blocked us lately */
+};
+
+/* The reasons for a status other than ok; returns the status. */
+static int
+health_reasons(const struct health_facts *f, struct buf *why, ev_tstamp now)
+{
+	const struct verify_stats *vs = verify_stats();
+	const struct callout_stats *cs = callout_stats();
+	int status = 0;
+
+	if (adm.cfg->cache_file[0] != '\0' && vs->cache_memory_only)
+		health_flag(why, &status, 1, "cache_in_memory");
+	else if (adm.cfg->cache_file[0] != '\0' && !vs->cache_writable)
+		health_flag(why, &status, 1, "cache_unwritable");
+	if (f->r.total >= MIN_SAMPLES && f->dns >= DNS_WARN_PCT)
+		health_flag(why, &status, f->dns >= DNS_CRIT_PCT ? 2 : 1,
+		    "dns_failures");
+	if (f->r.total >= MIN_SAMPLES && f->tmo >= TIMEOUT_WARN_PCT)
+		health_flag(why, &status, 1, "timeouts");
+	if (f->r.total >= MIN_SAMPLES && f->blk >= BLOCKED_WARN_PCT)
+		health_flag(why, &status, 1, "blocked");
+	/* Being blocked anywhere must show before the operator's mail
+	 * suffers (PROTOCOL.md 3b). */
+	if (f->blocked_hosts > 0)
+		health_flag(why, &status, 1, "blocked_hosts");
+	if (f->r.total > 0 && cs->sessions_total > 0 &&
+	    now - (cs->last_success ? cs->last_success : adm.started) >
+	    NO_SUCCESS_WARN)
+		health_flag(why, &status, 1, "no_success");
+	if (adm.lag_max >= LAG_WARN)
+		health_flag(why, &status, adm.lag_max >= LAG_CRIT ? 2 : 1,
+		    "loop_lag");
+	return status;
+}
+
 static void
 do_health(struct slot *s)
 {
@@ -155,33 +196,18 @@ do_health(struct slot *s)
 	const struct verify_stats *vs = verify_stats();
 	const struct callout_stats *cs = callout_stats();
 	ev_tstamp now = ev_now(adm.loop);
-	struct verify_recent r;
-	struct buf b, why;
-	int status = 0, dns, tmo, blk;
+	struct health_facts f;
+	struct buf b, why, blocked;
+	int status;
 
-	verify_recent(&r);
-	dns = pct(r.dnsfail, r.total);
-	tmo = pct(r.timeout, r.total);
-	blk = pct(r.blocked, r.total);
+	verify_recent(&f.r);
+	f.dns = pct(f.r.dnsfail, f.r.total);
+	f.tmo = pct(f.r.timeout, f.r.total);
+	f.blk = pct(f.r.blocked, f.r.total);
+	buf_init(&blocked);
+	f.blocked_hosts = callout_blocked_report(&blocked, now);
 	buf_init(&why);
-	if (adm.cfg->cache_file[0] != '\0' && vs->cache_memory_only)
-		health_flag(&why, &status, 1, "cache_in_memory");
-	else if (adm.cfg->cache_file[0] != '\0' && !vs->cache_writable)
-		health_flag(&why, &status, 1, "cache_unwritable");
-	if (r.total >= MIN_SAMPLES && dns >= DNS_WARN_PCT)
-		health_flag(&why, &status, dns >= DNS_CRIT_PCT ? 2 : 1,
-		    "dns_failures");
-	if (r.total >= MIN_SAMPLES && tmo >= TIMEOUT_WARN_PCT)
-		health_flag(&why, &status, 1, "timeouts");
-	if (r.total >= MIN_SAMPLES && blk >= BLOCKED_WARN_PCT)
-		health_flag(&why, &status, 1, "blocked");
-	if (r.total > 0 && cs->sessions_total > 0 &&
-	    now - (cs->last_success ? cs->last_success : adm.started) >
-	    NO_SUCCESS_WARN)
-		health_flag(&why, &status, 1, "no_success");
-	if (adm.lag_max >= LAG_WARN)
-		health_flag(&why, &status, adm.lag_max >= LAG_CRIT ? 2 : 1,
-		    "loop_lag");
+	status = health_reasons(&f, &why, now);
 
 	buf_init(&b);
 	proto_begin(&b, RES_OK);
@@ -193,10 +219,11 @@ do_health(struct slot *s)
 	proto_kv_int(&b, "clients", server_stats()->clients);
 	proto_kv(&b, "cache", vs->cache_memory_only ? "memory" :
 	    vs->cache_writable ? "ok" : "unwritable");
-	proto_kv_int(&b, "recent", r.total);
-	proto_kv_int(&b, "dnsfail_pct", dns);
-	proto_kv_int(&b, "timeout_pct", tmo);
-	proto_kv_int(&b, "blocked_pct", blk);
+	proto_kv_int(&b, "recent", f.r.total);
+	proto_kv_int(&b, "dnsfail_pct", f.dns);
+	proto_kv_int(&b, "timeout_pct", f.tmo);
+	proto_kv_int(&b, "blocked_pct", f.blk);
+	buf_add(&b, buf_cstr(&blocked), blocked.len);
 	proto_kv_int(&b, "last_success", cs->last_success ?
 	    (long long)(now - cs->last_success) : -1);
 	callout_backoff_report(&b, now);
@@ -206,6 +233,7 @@ do_health(struct slot *s)
 	slot_answer_buf(s, &b);
 	buf_free(&b);
 	buf_free(&why);
+	buf_free(&blocked);
 }
 
 static void

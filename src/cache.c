@@ -563,7 +563,7 @@ flush_domain_cb(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
 	struct flush_arg *fa = arg;
 
 	(void)data;
-	if (!address_key_in_domain(key.dptr, key.dsize, fa->domain))
+	if (!record_key_in_domain(key.dptr, key.dsize, fa->domain))
 		return 0;
 	if (tdb_delete(tdb, key) != 0) {
 		fa->failed = 1;

@@ -87,7 +87,7 @@ dump_cb(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *arg)
 	if (++d->seen > d->limit)
 		return -1;
 	if (d->domain != NULL &&
-	    !address_key_in_domain(key.dptr, key.dsize, d->domain))
+	    !record_key_in_domain(key.dptr, key.dsize, d->domain))
 		return 0;
 	fputs("key=", d->out);
 	put_value(d->out, key.dptr, key.dsize, 0);

@@ -24,14 +24,18 @@
 
 #include "callout.h"
 #include "buf.h"
+#include "host.h"
 #include "log.h"
 #include "ratelimit.h"
+#include "record.h"
 #include "resolve.h"
 #include "session.h"
+#include "smtpconn.h"
 #include "xmalloc.h"
 
 #define LINE_MAX_REMOTE 4096    /* longer reply lines are garbage */
-#define QUIT_WAIT       5.0     /* seconds to wait for the QUIT reply */
+#define QUIT_WAIT       2.0     /* a detached session waits for 221 */
+#define AGAIN_MAX       3       /* new sessions for one address after 452 */
 #define JOIN_SHARE      4       /* join a job younger than timeout / 4 */
 
 struct job;
@@ -43,30 +47,19 @@ struct callout {                        /* one address in a job */
 	struct csess *sess;             /* riding in this session, or NULL */
 	size_t tidx;                    /* next target to try */
 	struct verdict *best;           /* most informative move-on so far */
+	unsigned again;                 /* sessions that answered it 452 */
 	callout_fn *cb;
 	void *arg;
 	char addr[];                    /* "local@domain" */
 };
 TAILQ_HEAD(callout_list, callout);
 
-struct host {                           /* per target address */
-	UT_hash_handle hh;
-	struct netaddr ip;              /* key */
-	unsigned open;
-	struct backoff bo;
-};
-
 struct csess {
 	TAILQ_ENTRY(csess) entry;
 	struct job *job;
 	struct host *host;
 	const struct target *tgt;
-	int fd;
-	int connected;
-	int connect_errno;              /* an immediate connect failure */
-	ev_io io;
-	ev_timer step;
-	struct buf in, out;
+	struct smtpconn conn;           /* the socket side */
 	size_t nrc;
 	struct callout **rc;            /* nrc entries, after rcpt_store */
 	const char *mx;                 /* "host[ip]" */
@@ -83,6 +76,7 @@ struct job {
 	TAILQ_ENTRY(job) blocked_entry;
 	int blocked;                    /* waiting for a host slot */
 	int in_table;
+	int probe;                      /* send the catch-all probe */
 	ev_tstamp started;
 	struct resolve *rsv;            /* resolving while non-NULL */
 	size_t nt;
@@ -102,13 +96,14 @@ static struct {
 	struct ev_loop *loop;
 	const struct config *cfg;
 	struct job *jobs;               /* joinable jobs by key */
-	struct host *hosts;
+	struct csess_list lingering;    /* QUIT sent, detached from any job */
 	TAILQ_HEAD(, job) all;
 	TAILQ_HEAD(, job) blocked;
 	ev_timer sweep;
 	struct callout_stats st;
 } co = {
 	.all = TAILQ_HEAD_INITIALIZER(co.all),
+	.lingering = TAILQ_HEAD_INITIALIZER(co.lingering),
 	.blocked = TAILQ_HEAD_INITIALIZER(co.blocked),
 };
 
@@ -117,24 +112,12 @@ static void job_done(struct job *j);
 
 #define HOST_SWEEP_EVERY 60.0
 
-/*
- * A host is kept while it has sessions or a back-off to remember; a host
- * that backed us off and was never called again is forgotten once its
- * pause is long over, so the table stays bounded.
- */
 static void
 on_host_sweep(struct ev_loop *loop, ev_timer *w, int revents)
 {
-	struct host *h, *tmp;
-
 	(void)w;
 	(void)revents;
-	HASH_ITER(hh, co.hosts, h, tmp) {
-		if (h->open == 0 && ev_now(loop) - h->bo.until > BACKOFF_MAX) {
-			HASH_DEL(co.hosts, h);
-			free(h);
-		}
-	}
+	host_sweep(ev_now(loop));
 }
 
 void
@@ -163,54 +146,20 @@ callout_stats(void)
 
 /* --- hosts ------------------------------------------------------------ */
 
-static struct host *
-host_get(const struct netaddr *addr)
-{
-	struct netaddr ip;
-	struct host *h;
-
-	/* The whole struct is the key: clear the bytes the family leaves. */
-	memset(&ip, 0, sizeof(ip));
-	ip.family = addr->family;
-	memcpy(ip.a, addr->a, addr->family == AF_INET ? 4 : 16);
-	HASH_FIND(hh, co.hosts, &ip, sizeof(ip), h);
-	if (h == NULL) {
-		h = xcalloc(1, sizeof(*h));
-		h->ip = ip;
-		HASH_ADD(hh, co.hosts, ip, sizeof(h->ip), h);
-	}
-	return h;
-}
-
-/* Forget hosts with nothing open and no back-off to remember. */
-static void
-host_put(struct host *h)
-{
-	if (h->open == 0 && h->bo.level == 0) {
-		HASH_DEL(co.hosts, h);
-		free(h);
-	}
-}
-
 void
 callout_backoff_report(struct buf *out, double now)
 {
-	struct host *h, *tmp;
-	char ip[NETADDR_STRLEN];
-	unsigned n = 0;
+	co.st.backed_off = host_backoff_report(out, now);
+}
 
-	HASH_ITER(hh, co.hosts, h, tmp) {
-		if (!backoff_active(&h->bo, now))
-			continue;
-		netaddr_format(&h->ip, ip);
-		buf_printf(out, "%s%s", n++ ? "," : " backoff=", ip);
-	}
-	co.st.backed_off = n;
+unsigned
+callout_blocked_report(struct buf *out, double now)
+{
+	return host_blocked_report(out, now, BLOCKED_WINDOW);
 }
 
 /* --- delivering results ----------------------------------------------- */
 
-/* Detach rc from its job and hand its verdict to the owner. */
 static void
 rcpt_free(struct callout *rc)
 {
@@ -218,9 +167,9 @@ rcpt_free(struct callout *rc)
 	free(rc);
 }
 
-/* Detach rc from its job and hand its verdict to the owner. */
+/* Detach rc from its job and hand its verdict (and VF_* flags) over. */
 static void
-rcpt_finish(struct callout *rc, const struct verdict *v)
+rcpt_finish(struct callout *rc, const struct verdict *v, unsigned flags)
 {
 	struct job *j = rc->job;
 	callout_fn *cb = rc->cb;
@@ -229,7 +178,7 @@ rcpt_finish(struct callout *rc, const struct verdict *v)
 
 	TAILQ_REMOVE(&j->rcpts, rc, entry);
 	rcpt_free(rc);
-	cb(arg, &copy);
+	cb(arg, &copy, flags);
 }
 
 /* Remember a move-on verdict if it is more informative. */
@@ -246,6 +195,17 @@ rcpt_move_on(struct callout *rc, const struct verdict *v)
 	rc->tidx++;
 }
 
+/* rc's answer is known without asking (a host that blocks us): it is
+ * delivered with the exhausted ones at the end of job_pump. */
+static void
+rcpt_known(struct callout *rc, const struct verdict *v, size_t nt)
+{
+	if (rc->best == NULL)
+		rc->best = xmalloc(sizeof(*rc->best));
+	*rc->best = *v;
+	rc->tidx = nt;
+}
+
 /* An address has run out of targets: its best failure is the answer. */
 static void
 rcpt_exhausted(struct callout *rc)
@@ -253,12 +213,12 @@ rcpt_exhausted(struct callout *rc)
 	struct verdict v;
 
 	if (rc->best != NULL) {
-		rcpt_finish(rc, rc->best);
+		rcpt_finish(rc, rc->best, 0);
 		return;
 	}
 	verdict_set(&v, RES_DEFER, R_UNREACHABLE, SRC_CALLOUT);
 	snprintf(v.text, sizeof(v.text), "no mail host could be connected");
-	rcpt_finish(rc, &v);
+	rcpt_finish(rc, &v, 0);
 }
 
 /* --- sessions ----------------------------------------------------------- */
@@ -266,43 +226,98 @@ rcpt_exhausted(struct callout *rc)
 static void
 step_timer(struct csess *s, double t)
 {
-	ev_timer_stop(co.loop, &s->step);
-	ev_timer_set(&s->step, t, 0.);
-	ev_timer_start(co.loop, &s->step);
+	sc_timer(&s->conn, t);
 }
 
+/* Give back the host slot and leave the job: the result is known. */
 static void
-sess_close(struct csess *s)
+csess_detach(struct csess *s)
 {
-	struct job *j = s->job;
-
-	ev_io_stop(co.loop, &s->io);
-	ev_timer_stop(co.loop, &s->step);
-	if (s->fd >= 0)
-		close(s->fd);
-	buf_free(&s->in);
-	buf_free(&s->out);
-	TAILQ_REMOVE(&j->sess, s, entry);
+	if (s->job == NULL)
+		return;
+	TAILQ_REMOVE(&s->job->sess, s, entry);
+	s->job = NULL;
+	s->tgt = NULL;                  /* the job's targets go with it */
 	s->host->open--;
 	co.st.sessions--;
 	host_put(s->host);
+	s->host = NULL;
+}
+
+static void
+csess_close(struct csess *s)
+{
+	if (s->job != NULL)
+		csess_detach(s);
+	else
+		TAILQ_REMOVE(&co.lingering, s, entry);
+	sc_close(&s->conn);
 	free(s);
+}
+
+/* Back-off and block records: what this session taught us of its host. */
+static void
+csess_learn(struct csess *s)
+{
+	double now = ev_now(co.loop);
+	struct host *h = s->host;
+
+	if (s->sm.backoff) {
+		backoff_hit(&h->bo, now);
+		co.st.backoffs++;
+		log_info("backoff host=%s level=%u", s->mx, h->bo.level);
+	} else
+		backoff_success(&h->bo, now);
+	/* Only our own MAIL FROM speaks for us: another sender (from=) may
+	 * be refused for what it is. */
+	if (strcmp(s->job->mail_from, co.cfg->mail_from) != 0)
+		return;
+	for (size_t i = 0; i < s->nrc; i++) {
+		const struct sess_rcpt *r = &s->sm.rcpt[i];
+
+		if (r->decided && r->v.result == RES_UNKNOWN &&
+		    r->v.reason == R_BLOCKED && r->v.source == SRC_CALLOUT) {
+			if (host_blocked(h, now) == NULL) {
+				co.st.blocked++;
+				log_warn("blocked host=%s code=%d text=\"%s\"",
+				    s->mx, r->v.code, r->v.text);
+			}
+			host_block(h, &r->v, now, co.cfg->blocked_ttl);
+			return;
+		}
+	}
+}
+
+/* A 452 to RCPT: the address goes to a new session on the same host, and
+ * the host is given no more RCPTs per session than it took. */
+static void
+csess_again(struct csess *s, struct callout *rc, size_t i)
+{
+	struct verdict *v = &s->sm.rcpt[i].v;
+
+	if (s->host->rcpt_cap == 0 || i < s->host->rcpt_cap)
+		s->host->rcpt_cap = i > 0 ? (unsigned)i : 1;
+	if (++rc->again > AGAIN_MAX)
+		rcpt_move_on(rc, v);    /* this host will not take it */
+}
+
+static unsigned
+csess_flags(const struct csess *s)
+{
+	return (s->tgt->primary ? VF_PRIMARY : 0) |
+	    (s->sm.probe_result == PROBE_REFUSED ? VF_NOTCATCHALL : 0);
 }
 
 /* The session's results are final: settle every address it carried. */
 static void
-sess_settle(struct csess *s)
+csess_settle(struct csess *s)
 {
 	struct callout *done[SESS_MAX_RCPT];
 	struct verdict dv[SESS_MAX_RCPT];
+	unsigned flags = csess_flags(s);
 	size_t nd = 0;
 
-	if (s->sm.backoff) {
-		backoff_hit(&s->host->bo, ev_now(co.loop));
-		co.st.backoffs++;
-		log_info("backoff host=%s level=%u", s->mx, s->host->bo.level);
-	} else
-		backoff_success(&s->host->bo, ev_now(co.loop));
+	csess_learn(s);
 	for (size_t i = 0; i < s->nrc; i++) {
 		struct callout *rc = s->rc[i];
 		struct sess_rcpt *r = &s->sm.rcpt[i];
@@ -312,54 +327,39 @@ sess_settle(struct csess *s)
 			co.st.last_success = ev_now(co.loop);
 			done[nd] = rc;
 			dv[nd++] = r->v;
-		} else
+		} else if (r->again)
+			csess_again(s, rc, i);
+		else
 			rcpt_move_on(rc, &r->v);
 	}
 	s->nrc = 0;
 	for (size_t i = 0; i < nd; i++)
-		rcpt_finish(done[i], &dv[i]);
+		rcpt_finish(done[i], &dv[i], flags);
 }
 
-/* Settle (once) and either linger for the QUIT reply or close. */
+/* Settle (once); the host slot is given back at once, and a session that
+ * sent QUIT lingers, detached, only for the remote's 221. */
 static void
-sess_act(struct csess *s, enum sess_action act)
+csess_act(struct csess *s, enum sess_action act)
 {
 	struct job *j = s->job;
 
 	if (act == SA_CONTINUE)
 		return;
-	if (s->nrc > 0)
-		sess_settle(s);
-	if (act == SA_QUIT) {           /* linger for the QUIT reply */
-		step_timer(s, QUIT_WAIT);
+	if (j == NULL) {                /* lingering: anything ends it */
+		csess_close(s);
 		return;
 	}
-	sess_close(s);
+	if (s->nrc > 0)
+		csess_settle(s);
+	if (act == SA_QUIT && buf_avail(&s->conn.out) == 0) {
+		csess_detach(s);
+		TAILQ_INSERT_TAIL(&co.lingering, s, entry);
+		step_timer(s, QUIT_WAIT);
+	} else
+		csess_close(s);
 	job_pump(j);
 	job_done(j);
-}
-
-/* Write what we can and watch for the rest; -1 when the peer is gone. */
-static int
-sess_write(struct csess *s)
-{
-	while (buf_avail(&s->out) > 0) {
-		ssize_t n = write(s->fd, buf_head(&s->out), buf_avail(&s->out));
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0 && errno == EAGAIN)
-			break;
-		if (n <= 0) {
-			buf_reset(&s->out);
-			return -1;
-		}
-		buf_consume(&s->out, (size_t)n);
-	}
-	ev_io_stop(co.loop, &s->io);
-	ev_io_set(&s->io, s->fd, EV_READ | (buf_avail(&s->out) ? EV_WRITE : 0));
-	ev_io_start(co.loop, &s->io);
-	return 0;
 }
 
 /*
@@ -367,7 +367,7 @@ sess_write(struct csess *s)
  * what happened in the text of every address it leaves undecided.
  */
 static enum sess_action
-sess_fail(struct csess *s, enum smtp_failure f, const char *why)
+csess_fail(struct csess *s, enum smtp_failure f, const char *why)
 {
 	size_t before = s->sm.replied;
 	enum sess_action act = sess_failure(&s->sm, f);
@@ -383,124 +383,80 @@ sess_fail(struct csess *s, enum smtp_failure f, const char *why)
 
 /* Feed complete lines to the state machine; returns the last action. */
 static enum sess_action
-sess_lines(struct csess *s)
+csess_lines(struct csess *s)
 {
 	enum sess_action act = SA_CONTINUE;
 
 	while (act == SA_CONTINUE && s->sm.state < SS_DONE) {
-		const char *p = buf_head(&s->in);
-		size_t n = buf_avail(&s->in), len;
+		const char *p = buf_head(&s->conn.in);
+		size_t n = buf_avail(&s->conn.in), len;
 		const char *lf = n ? memchr(p, '\n', n) : NULL;
 
 		if (lf == NULL) {
 			if (n > LINE_MAX_REMOTE)
-				act = sess_fail(s, FAIL_GARBLED, "reply line too long");
+				act = csess_fail(s, FAIL_GARBLED, "reply line too long");
 			break;
 		}
 		len = (size_t)(lf - p);
-		buf_consume(&s->in, len + 1);
+		buf_consume(&s->conn.in, len + 1);
 		if (len > 0 && p[len - 1] == '\r')
 			len--;
-		act = sess_line(&s->sm, p, len, &s->out);
+		act = sess_line(&s->sm, p, len, &s->conn.out);
 	}
 	return act;
 }
 
+/*
+ * Everything that arrived in one go is fed before anything is sent, so a
+ * line that came before its command is seen as such (PROTOCOL.md 3d).
+ * command_timeout runs from each command to its complete reply: bytes
+ * dripping in do not extend it.
+ */
 static void
-sess_readable(struct csess *s)
+csess_input(struct csess *s)
 {
-	char chunk[2048];       /* buffers grow only by what arrives */
-	ssize_t n = read(s->fd, chunk, sizeof(chunk));
-	enum sess_action act;
+	unsigned long before = s->sm.replies;
+	enum sess_action act = csess_lines(s);
 
-	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+	sess_sent(&s->sm);
+	if (act == SA_CONTINUE && s->sm.replies != before)
+		step_timer(s, co.cfg->command_timeout);
+	if (act != SA_CLOSE && sc_flush(&s->conn) < 0)
+		act = s->sm.state >= SS_QUIT ? SA_CLOSE :
+		    csess_fail(s, FAIL_LOST, "connection lost while writing");
+	csess_act(s, act);
+}
+
+/* What the socket side reports: one place for every event. */
+static void
+on_conn(struct smtpconn *c, enum sc_event ev, int err)
+{
+	struct csess *s = c->owner;
+
+	switch (ev) {
+	case SC_EV_CONNECTED:
+		step_timer(s, co.cfg->command_timeout);    /* the greeting */
 		return;
-	if (n <= 0) {
-		sess_act(s, sess_fail(s, FAIL_LOST, n < 0 ? strerror(errno) :
+	case SC_EV_INPUT:
+		csess_input(s);
+		return;
+	case SC_EV_LOST:
+		csess_act(s, csess_fail(s, FAIL_LOST, err ? strerror(err) :
 		    "connection closed"));
 		return;
-	}
-	buf_add(&s->in, chunk, (size_t)n);
-	act = sess_lines(s);
-	if (act == SA_CONTINUE)
-		step_timer(s, co.cfg->command_timeout);
-	if (act != SA_CLOSE && sess_write(s) < 0)
-		act = s->sm.state >= SS_QUIT ? SA_CLOSE :
-		    sess_fail(s, FAIL_LOST, "connection lost while writing");
-	sess_act(s, act);
-}
-
-static void
-on_sess_io(struct ev_loop *loop, ev_io *w, int revents)
-{
-	struct csess *s = w->data;
-	int err = 0;
-	socklen_t sl = sizeof(err);
-
-	(void)loop;
-	if (!s->connected) {
-		if (getsockopt(s->fd, SOL_SOCKET, SO_ERROR, &err, &sl) < 0 ||
-		    err != 0) {
-			sess_act(s, sess_fail(s, FAIL_CONNECT, err ?
-			    strerror(err) : "connect failed"));
-			return;
-		}
-		s->connected = 1;
-		ev_io_stop(co.loop, &s->io);
-		ev_io_set(&s->io, s->fd, EV_READ);
-		ev_io_start(co.loop, &s->io);
-		step_timer(s, co.cfg->command_timeout);
+	case SC_EV_CONNECT_FAILED:
+		csess_act(s, csess_fail(s, FAIL_CONNECT, strerror(err)));
 		return;
+	default:                                /* SC_EV_TIMER */
+		if (s->sm.state >= SS_QUIT)
+			csess_act(s, SA_CLOSE);
+		else if (c->phase == SC_OPEN)
+			csess_act(s, csess_fail(s, FAIL_TIMEOUT,
+			    "no reply in time"));
+		else
+			csess_act(s, csess_fail(s, FAIL_CONNECT,
+			    "connect timed out"));
 	}
-	if ((revents & EV_WRITE) && sess_write(s) < 0) {
-		sess_act(s, s->sm.state >= SS_QUIT ? SA_CLOSE :
-		    sess_fail(s, FAIL_LOST, "connection lost while writing"));
-		return;
-	}
-	if (revents & EV_READ)
-		sess_readable(s);
-}
-
-static void
-on_sess_timer(struct ev_loop *loop, ev_timer *w, int revents)
-{
-	struct csess *s = w->data;
-
-	(void)loop;
-	(void)revents;
-	if (s->sm.state >= SS_QUIT) {
-		sess_act(s, SA_CLOSE);
-		return;
-	}
-	if (s->connected)
-		sess_act(s, sess_fail(s, FAIL_TIMEOUT, "no reply in time"));
-	else
-		sess_act(s, sess_fail(s, FAIL_CONNECT, s->connect_errno ?
-		    strerror(s->connect_errno) : "connect timed out"));
-}
-
-/* Non-blocking connect; -1 with errno when it failed at once. */
-static int
-sess_connect(struct csess *s)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-
-	s->fd = socket(s->tgt->ip.family, SOCK_STREAM | SOCK_NONBLOCK |
-	    SOCK_CLOEXEC, 0);
-	if (s->fd < 0)
-		return -1;
-	if (co.cfg->has_bind_address &&
-	    co.cfg->bind_address.family == s->tgt->ip.family) {
-		sl = netaddr_sockaddr(&co.cfg->bind_address, 0, &ss);
-		if (bind(s->fd, (struct sockaddr *)&ss, sl) < 0)
-			return -1;
-	}
-	sl = netaddr_sockaddr(&s->tgt->ip, s->tgt->port, &ss);
-	if (connect(s->fd, (struct sockaddr *)&ss, sl) < 0 &&
-	    errno != EINPROGRESS)
-		return -1;
-	return 0;
 }
 
 static void
@@ -518,7 +474,7 @@ random_local(char *buf, size_t len)
 }
 
 static void
-sess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
+csess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 {
 	const struct target *tgt = &j->t[tidx];
 	char ip[NETADDR_STRLEN], local[13], mx[SAV_MX_MAX], probe[ADDR_BUF];
@@ -528,7 +484,7 @@ sess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 
 	netaddr_format(&tgt->ip, ip);
 	lmx = (size_t)snprintf(mx, sizeof(mx), "%s[%s]", tgt->host, ip) + 1;
-	if (co.cfg->catchall_probe) {
+	if (j->probe) {
 		random_local(local, sizeof(local));
 		lprobe = (size_t)snprintf(probe, sizeof(probe), "%s@%s", local,
 		    j->domain) + 1;
@@ -546,9 +502,7 @@ sess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 	s->tgt = tgt;
 	s->host = host_get(&tgt->ip);
 	s->host->open++;
-	s->fd = -1;
-	buf_init(&s->in);
-	buf_init(&s->out);
+	s->host->last_used = ev_now(co.loop);
 	sess_init(&s->sm, s->helo, j->mail_from, s->probe, s->mx,
 	    s->rcpt_store, n);
 	for (size_t i = 0; i < n; i++) {
@@ -559,18 +513,11 @@ sess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 	TAILQ_INSERT_TAIL(&j->sess, s, entry);
 	co.st.sessions++;
 	co.st.sessions_total++;
-	ev_init(&s->step, on_sess_timer);
-	s->step.data = s;
-	if (sess_connect(s) < 0) {
-		/* Refused at once: settle from a timer, never from here. */
-		s->connect_errno = errno;
-		step_timer(s, 0.);
-		return;
-	}
-	ev_io_init(&s->io, on_sess_io, s->fd, EV_WRITE);
-	s->io.data = s;
-	ev_io_start(co.loop, &s->io);
-	step_timer(s, co.cfg->connect_timeout);
+	sc_start(&s->conn, co.loop, &tgt->ip, tgt->port,
+	    co.cfg->has_bind_address ? &co.cfg->bind_address : NULL, on_conn,
+	    s);
+	if (s->conn.phase == SC_CONNECTING)
+		step_timer(s, co.cfg->connect_timeout);
 }
 
 /* --- jobs ------------------------------------------------------------ */
@@ -591,6 +538,35 @@ set_blocked(struct job *j, int blocked)
 	j->blocked = blocked;
 }
 
+/* How many addresses one session to h may carry. */
+static size_t
+host_batch(const struct host *h)
+{
+	size_t n = co.cfg->max_rcpt_per_session;
+
+	return h->rcpt_cap != 0 && h->rcpt_cap < n ? h->rcpt_cap : n;
+}
+
+/* Can rc go to target t now?  0: yes; 1: its answer is already known
+ * (the host is paused or blocks us); rc is then set aside. */
+static int
+rcpt_settled_by_host(struct job *j, struct callout *rc, struct host *h,
+    double now)
+{
+	const struct verdict *bv = host_blocked(h, now);
+	struct verdict v;
+
+	if (bv != NULL) {
+		rcpt_known(rc, bv, j->nt);
+		return 1;
+	}
+	if (!backoff_active(&h->bo, now))
+		return 0;
+	verdict_set(&v, RES_DEFER, R_RATELIMITED, SRC_POLICY);
+	rcpt_move_on(rc, &v);
+	return 1;
+}
+
 /* Start sessions for waiting addresses, target by target. */
 static void
 job_pump(struct job *j)
@@ -603,29 +579,22 @@ job_pump(struct job *j)
 		return;
 	for (size_t t = 0; t < j->nt; t++) {
 		struct host *h = host_get(&j->t[t].ip);
-		size_t n = 0;
+		size_t n = 0, max = host_batch(h);
 
 		TAILQ_FOREACH(rc, &j->rcpts, entry) {
-			if (rc->sess != NULL || rc->tidx != t)
+			if (rc->sess != NULL || rc->tidx != t ||
+			    rcpt_settled_by_host(j, rc, h, now))
 				continue;
-			if (backoff_active(&h->bo, now)) {
-				struct verdict v;
-
-				verdict_set(&v, RES_DEFER, R_RATELIMITED,
-				    SRC_POLICY);
-				rcpt_move_on(rc, &v);
-				continue;
-			}
 			batch[n++] = rc;
-			if (n == co.cfg->max_rcpt_per_session) {
+			if (n == max) {
 				if (h->open >= host_limit(h))
 					break;
-				sess_start(j, t, batch, n);
+				csess_start(j, t, batch, n);
 				n = 0;
 			}
 		}
 		if (n > 0 && h->open < host_limit(h))
-			sess_start(j, t, batch, n);
+			csess_start(j, t, batch, n);
 		else if (n > 0)
 			blocked = 1;
 		host_put(h);
@@ -696,7 +665,7 @@ on_resolved(void *arg, const struct resolve_result *res)
 	j->rsv = NULL;
 	if (!res->ok) {
 		while ((rc = TAILQ_FIRST(&j->rcpts)) != NULL)
-			rcpt_finish(rc, &res->v);
+			rcpt_finish(rc, &res->v, 0);
 		job_done(j);
 		return;
 	}
@@ -721,10 +690,10 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 	job_unlist(j);
 	while ((s = TAILQ_FIRST(&j->sess)) != NULL) {
 		if (s->nrc > 0) {
-			sess_fail(s, FAIL_TIMEOUT, "callout_timeout reached");
-			sess_settle(s);
+			csess_fail(s, FAIL_TIMEOUT, "callout_timeout reached");
+			csess_settle(s);
 		}
-		sess_close(s);
+		csess_close(s);
 	}
 	resolve_cancel(j->rsv);
 	j->rsv = NULL;
@@ -738,7 +707,7 @@ on_deadline(struct ev_loop *loop, ev_timer *w, int revents)
 			verdict_from_failure(&v, FAIL_TIMEOUT,
 			    "callout_timeout reached");
 		rcpt_move_on(rc, &v);
-		rcpt_finish(rc, rc->best);
+		rcpt_finish(rc, rc->best, 0);
 	}
 	job_done(j);
 }
@@ -798,11 +767,12 @@ job_get(const char *domain, const char *mail_from, const struct route *route)
 
 struct callout *
 callout_start(const char *domain, const char *addr, const char *mail_from,
-    const struct route *route, callout_fn *cb, void *arg)
+    const struct route *route, int probe, callout_fn *cb, void *arg)
 {
 	struct job *j = job_get(domain, mail_from, route);
 	struct callout *rc = xcalloc(1, sizeof(*rc) + strlen(addr) + 1);
 
+	j->probe |= probe;
 	rc->job = j;
 	rc->cb = cb;
 	rc->arg = arg;
@@ -827,20 +797,18 @@ callout_shutdown(void)
 	struct job *j;
 	struct csess *s;
 	struct callout *rc;
-	struct host *h, *htmp;
 
 	ev_timer_stop(co.loop, &co.sweep);
+	while ((s = TAILQ_FIRST(&co.lingering)) != NULL)
+		csess_close(s);
 	while ((j = TAILQ_FIRST(&co.all)) != NULL) {
 		while ((s = TAILQ_FIRST(&j->sess)) != NULL)
-			sess_close(s);
+			csess_close(s);
 		while ((rc = TAILQ_FIRST(&j->rcpts)) != NULL) {
 			TAILQ_REMOVE(&j->rcpts, rc, entry);
 			rcpt_free(rc);
 		}
 		job_free(j);
 	}
-	HASH_ITER(hh, co.hosts, h, htmp) {
-		HASH_DEL(co.hosts, h);
-		free(h);
-	}
+	host_clear();
 }

@@ -7,7 +7,9 @@
  * stored byte: the cache file may be corrupt, old or hostile, and a record
  * that does not decode exactly is treated as absent by the caller.
  */
+#include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "record.h"
 
@@ -183,26 +185,100 @@ record_stale(const struct record *r, long long now)
 	return r->refresh != 0 && now >= r->refresh;
 }
 
+/* --- the cache rules (PROTOCOL.md 3a, 3c) -------------------------------- */
+
+static const char *const key_prefix[2][RK__COUNT] = {
+	[RP_MX] = { [RK_ADDRESS] = "a:", [RK_DOMAIN] = "d:",
+	    [RK_NOTCATCHALL] = "n:" },
+	[RP_ROUTE] = { [RK_ADDRESS] = "ra:", [RK_DOMAIN] = "rd:",
+	    [RK_NOTCATCHALL] = "rn:" },
+};
+
+size_t
+record_key(enum record_kind k, enum record_path p, const char *name,
+    char *buf, size_t cap)
+{
+	int n;
+
+	if ((unsigned)k >= RK__COUNT || (unsigned)p > RP_ROUTE)
+		return 0;
+	n = snprintf(buf, cap, "%s%s", key_prefix[p][k], name);
+	return n < 0 || (size_t)n >= cap ? 0 : (size_t)n;
+}
+
+static int
+same_domain(const unsigned char *p, size_t n, const char *domain)
+{
+	return n == strlen(domain) && strncasecmp((const char *)p, domain,
+	    n) == 0;
+}
+
+int
+record_key_in_domain(const void *key, size_t n, const char *domain)
+{
+	const unsigned char *p = key, *colon = memchr(p, ':', n < 3 ? n : 3);
+	size_t plen, i;
+
+	if (colon == NULL)
+		return 0;
+	plen = (size_t)(colon - p) + 1;
+	for (int path = RP_MX; path <= RP_ROUTE; path++)
+		for (int k = 0; k < RK__COUNT; k++) {
+			if (strlen(key_prefix[path][k]) != plen ||
+			    memcmp(key_prefix[path][k], p, plen) != 0)
+				continue;
+			if (k != RK_ADDRESS)
+				return same_domain(p + plen, n - plen, domain);
+			for (i = n; i > plen; i--)
+				if (p[i - 1] == '@')
+					return same_domain(p + i, n - i,
+					    domain);
+			return 0;
+		}
+	return 0;
+}
+
+/* Facts of DNS: they hold for every sender, path and address. */
+static int
+dns_fact(const struct verdict *v)
+{
+	if (v->result != RES_FAIL)
+		return 0;
+	return v->reason == R_NXDOMAIN || v->reason == R_NULLMX ||
+	    v->reason == R_NOMX || v->reason == R_BOGUSMX;
+}
+
 int
 record_domain_wide(const struct verdict *v)
 {
-	switch (v->result) {
-	case RES_UNKNOWN:
+	if (dns_fact(v))
+		return 1;
+	if (v->result == RES_UNKNOWN)
 		return v->reason == R_CATCHALL || v->reason == R_BLOCKED;
-	case RES_FAIL:
-		switch (v->reason) {
-		case R_NULLSENDER:
-		case R_NXDOMAIN:
-		case R_NULLMX:
-		case R_NOMX:
-		case R_BOGUSMX:
-			return 1;
-		default:
-			return 0;
-		}
-	default:
+	return v->result == RES_FAIL && v->reason == R_NULLSENDER;
+}
+
+unsigned
+record_store_kinds(const struct verdict *v, unsigned flags, int default_sender)
+{
+	unsigned kinds = 0;
+
+	if (v->source == SRC_POLICY || v->source == SRC_CACHE)
+		return 0;       /* our configuration and limits, or known */
+	if (dns_fact(v))
+		return 1u << RK_DOMAIN;
+	if (!default_sender)
 		return 0;
-	}
+	/* A backup MX that accepts everything says nothing about the
+	 * domain: its domain-wide answers hold for the address alone. */
+	if (record_domain_wide(v))
+		return (flags & VF_PRIMARY) ? 1u << RK_DOMAIN :
+		    1u << RK_ADDRESS;
+	kinds = 1u << RK_ADDRESS;
+	if (v->result == RES_OK && (flags & VF_NOTCATCHALL) &&
+	    (flags & VF_PRIMARY))
+		kinds |= 1u << RK_NOTCATCHALL;
+	return kinds;
 }
 
 /* Domain records hold only the domain-wide facts. */
@@ -213,22 +289,29 @@ domain_ttl(const struct config *c, const struct verdict *v)
 		return 0;
 	if (v->result == RES_UNKNOWN && v->reason == R_CATCHALL)
 		return c->domain_positive_ttl;
+	if (v->result == RES_UNKNOWN && v->reason == R_BLOCKED)
+		return c->blocked_ttl;
 	return c->domain_negative_ttl;
 }
 
 /*
- * Address records hold what was learnt about one address.  Domain-wide
- * facts are stored once, in the domain record, never per address; our own
- * limits and deadlines (ratelimited, inprogress, overloaded) and policy
- * answers (null, syntax, skipped) are never stored at all.
+ * Address records hold what was learnt about one address: the answer to
+ * its RCPT, remote trouble for a short while, and (briefly, so that the
+ * next question asks again) a domain-wide answer that came from a backup
+ * MX.  Our own limits and deadlines (ratelimited, inprogress, overloaded)
+ * and policy answers (null, syntax, skipped) are never stored at all.
  */
 static unsigned
 address_ttl(const struct config *c, const struct verdict *v)
 {
+	if (dns_fact(v))
+		return 0;
 	switch (v->result) {
 	case RES_OK:
 		return v->reason == R_ACCEPTED ? c->positive_ttl : 0;
 	case RES_FAIL:
+		if (v->reason == R_NULLSENDER)
+			return c->tempfail_ttl;
 		return v->reason == R_REJECTED ? c->negative_ttl : 0;
 	case RES_DEFER:
 		switch (v->reason) {
@@ -240,15 +323,81 @@ address_ttl(const struct config *c, const struct verdict *v)
 		default:
 			return 0;
 		}
+	case RES_UNKNOWN:
+		return v->reason == R_SKIPPED ? 0 : c->tempfail_ttl;
 	default:
 		return 0;
 	}
 }
 
 unsigned
-record_ttl(const struct config *c, const struct verdict *v, int domain_record)
+record_ttl(const struct config *c, const struct verdict *v,
+    enum record_kind kind)
 {
-	return domain_record ? domain_ttl(c, v) : address_ttl(c, v);
+	switch (kind) {
+	case RK_ADDRESS:
+		return address_ttl(c, v);
+	case RK_DOMAIN:
+		return domain_ttl(c, v);
+	case RK_NOTCATCHALL:
+		return v->result == RES_OK && v->reason == R_ACCEPTED ?
+		    c->domain_positive_ttl : 0;
+	default:
+		return 0;
+	}
+}
+
+int
+record_answers(enum record_kind kind, const struct record *r,
+    const char *mail_from, int default_sender)
+{
+	if (r->reason == R_NULLSENDER && mail_from[0] != '\0')
+		return 0;
+	switch (kind) {
+	case RK_DOMAIN:
+		return 1;
+	case RK_ADDRESS:
+		return default_sender;
+	default:                /* says what to ask, not what to answer */
+		return 0;
+	}
+}
+
+/* Is code of the class that result carries? */
+static int
+code_fits(enum sav_result res, int code)
+{
+	switch (res) {
+	case RES_OK:
+		return code / 100 == 2;
+	case RES_FAIL:
+		return code / 100 == 5;
+	case RES_DEFER:
+		return code / 100 == 4;
+	case RES_UNKNOWN:
+		return code / 100 == 2 || code / 100 == 5;
+	default:
+		return 0;
+	}
+}
+
+int
+record_plausible(const struct config *c, enum record_kind kind,
+    const struct record *r, long long now)
+{
+	struct verdict v;
+	unsigned ttl;
+
+	memset(&v, 0, sizeof(v));
+	v.result = r->result;
+	v.reason = r->reason;
+	v.source = SRC_CALLOUT;
+	ttl = record_ttl(c, &v, kind);
+	if (ttl == 0 || !code_fits(r->result, r->code))
+		return 0;
+	if (r->created > now + RECORD_CLOCK_SLACK)
+		return 0;
+	return r->expires - r->created <= (long long)ttl;
 }
 
 /* Copy at most max - 1 printable bytes of src; the rest is dropped. */
@@ -266,9 +415,9 @@ copy_printable(char *dst, const char *src, size_t max)
 
 void
 record_from_verdict(struct record *r, const struct verdict *v,
-    const struct config *c, int domain_record, long long now)
+    const struct config *c, enum record_kind kind, long long now)
 {
-	unsigned ttl = record_ttl(c, v, domain_record);
+	unsigned ttl = record_ttl(c, v, kind);
 
 	memset(r, 0, sizeof(*r));
 	r->result = v->result;
@@ -279,7 +428,8 @@ record_from_verdict(struct record *r, const struct verdict *v,
 	r->created = now;
 	r->expires = now + ttl;
 	/* Refresh early only when it comes before the entry expires anyway. */
-	if (v->result == RES_OK && c->positive_refresh > 0 &&
+	if (kind == RK_ADDRESS && v->result == RES_OK &&
+	    c->positive_refresh > 0 &&
 	    c->positive_refresh < ttl)
 		r->refresh = now + c->positive_refresh;
 	copy_printable(r->mx, v->mx, sizeof(r->mx));

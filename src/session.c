@@ -6,12 +6,14 @@
  * Must not: do I/O, keep time, or map replies to answers itself (that is
  * verdict.c).  A CR or LF in anything we would send is our bug: abort.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "session.h"
+#include "replyclass.h"
 
 static const char *const state_names[SS__COUNT] = {
 	[SS_GREETING] = "greeting", [SS_EHLO] = "ehlo", [SS_HELO] = "helo",
@@ -45,11 +47,41 @@ check_arg(const char *s)
 	}
 }
 
+/* Queue one command; it is owed a reply once sess_sent() says so. */
 static void
-put_cmd(struct buf *out, const char *fmt, const char *arg)
+put_cmd(struct session *s, struct buf *out, const char *fmt, const char *arg)
 {
 	check_arg(arg);
 	buf_printf(out, fmt, arg);
+	s->queued++;
+}
+
+/* Does this text need SMTPUTF8 (a byte outside ASCII)? */
+static int
+needs_utf8(const char *p)
+{
+	for (; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return 1;
+	return 0;
+}
+
+static int
+any_utf8_rcpt(const struct session *s)
+{
+	for (size_t i = 0; i < s->nrcpt; i++)
+		if (!s->rcpt[i].skip && needs_utf8(s->rcpt[i].addr))
+			return 1;
+	return 0;
+}
+
+/* The first recipient from i on that goes on the wire. */
+static size_t
+next_sendable(const struct session *s, size_t i)
+{
+	while (i < s->nrcpt && s->rcpt[i].skip)
+		i++;
+	return i;
 }
 
 static void
@@ -100,7 +132,15 @@ sess_init(struct session *s, const char *helo_name, const char *mail_from,
 	s->mx = mx != NULL ? mx : "";
 	s->rcpt = rcpts;
 	s->cap = cap < SESS_MAX_RCPT ? cap : SESS_MAX_RCPT;
+	s->awaiting = 1;                /* the greeting */
 	smtpreply_reset(&s->reply);
+}
+
+void
+sess_sent(struct session *s)
+{
+	s->awaiting += s->queued;
+	s->queued = 0;
 }
 
 int
@@ -114,6 +154,8 @@ sess_add_rcpt(struct session *s, const char *addr)
 	r = &s->rcpt[s->nrcpt++];
 	r->addr = addr;
 	r->decided = 0;
+	r->again = 0;
+	r->skip = 0;
 	verdict_set(&r->v, RES_DEFER, R_TEMPFAIL, SRC_CALLOUT);
 	copy_str(r->v.mx, sizeof(r->v.mx), s->mx);
 	return 0;
@@ -131,26 +173,30 @@ enter(struct session *s, enum sess_state st, struct buf *out)
 	s->state = st;
 	switch (st) {
 	case SS_EHLO:
-		put_cmd(out, "EHLO %s\r\n", s->helo_name);
+		put_cmd(s, out, "EHLO %s\r\n", s->helo_name);
 		break;
 	case SS_HELO:
-		put_cmd(out, "HELO %s\r\n", s->helo_name);
+		put_cmd(s, out, "HELO %s\r\n", s->helo_name);
 		break;
 	case SS_MAIL:
-		put_cmd(out, "MAIL FROM:<%s>\r\n", s->mail_from);
-		for (i = 0; s->pipelining && i < s->nrcpt; i++)
-			put_cmd(out, "RCPT TO:<%s>\r\n", s->rcpt[i].addr);
+		put_cmd(s, out, s->smtputf8 && (needs_utf8(s->mail_from) ||
+		    any_utf8_rcpt(s)) ? "MAIL FROM:<%s> SMTPUTF8\r\n" :
+		    "MAIL FROM:<%s>\r\n", s->mail_from);
+		for (i = next_sendable(s, 0); s->pipelining && i < s->nrcpt;
+		    i = next_sendable(s, i + 1))
+			put_cmd(s, out, "RCPT TO:<%s>\r\n", s->rcpt[i].addr);
 		break;
 	case SS_RCPT:
 		if (!s->pipelining)
-			put_cmd(out, "RCPT TO:<%s>\r\n",
+			put_cmd(s, out, "RCPT TO:<%s>\r\n",
 			    s->rcpt[s->replied].addr);
 		break;
 	case SS_PROBE:
-		put_cmd(out, "RCPT TO:<%s>\r\n", s->probe);
+		put_cmd(s, out, "RCPT TO:<%s>\r\n", s->probe);
 		break;
 	case SS_QUIT:
 		buf_adds(out, "QUIT\r\n");
+		s->queued++;
 		return SA_QUIT;
 	case SS_DONE:
 		return SA_CLOSE;
@@ -168,6 +214,31 @@ greets_as_us(const struct session *s, const char *text)
 
 	return s->helo_name[0] != '\0' && n == strlen(s->helo_name) &&
 	    strncasecmp(text, s->helo_name, n) == 0;
+}
+
+/*
+ * Before MAIL: addresses that need SMTPUTF8 where the remote does not
+ * offer it are answered unknown smtputf8 and never sent (PROTOCOL.md 3c).
+ * Returns the state to enter: MAIL, or QUIT when nobody is left to ask.
+ */
+static enum sess_state
+before_mail(struct session *s)
+{
+	struct verdict v;
+	int from8 = needs_utf8(s->mail_from);
+
+	if (!s->smtputf8) {
+		verdict_set(&v, RES_UNKNOWN, R_SMTPUTF8, SRC_CALLOUT);
+		for (size_t i = 0; i < s->nrcpt; i++) {
+			if (!from8 && !needs_utf8(s->rcpt[i].addr))
+				continue;
+			give(s, i, &v, 1, "the address needs SMTPUTF8, "
+			    "which the mail host does not offer");
+			s->rcpt[i].skip = 1;
+		}
+	}
+	s->replied = next_sendable(s, 0);
+	return s->nrcpt > 0 && s->replied == s->nrcpt ? SS_QUIT : SS_MAIL;
 }
 
 /* What follows a successful greeting/EHLO/HELO/MAIL. */
@@ -188,11 +259,12 @@ next_after_ok(struct session *s, int code, const char *text)
 		if (code / 100 != 2)
 			return SS_HELO;         /* 5xx EHLO: try HELO */
 		s->esmtp = 1;
-		return SS_MAIL;
+		return before_mail(s);
 	case SS_HELO:
-		return SS_MAIL;
+		s->pipelining = s->smtputf8 = 0;
+		return before_mail(s);
 	default:                                /* SS_MAIL */
-		return s->nrcpt > 0 ? SS_RCPT : SS_QUIT;
+		return s->replied < s->nrcpt ? SS_RCPT : SS_QUIT;
 	}
 }
 
@@ -246,9 +318,12 @@ on_rcpt_reply(struct session *s, int code, const char *text)
 		s->replied = s->nrcpt;
 		return SS_DONE;
 	}
-	if (r >= 0)
+	if (reply_too_many_rcpts(code, text)) {
+		give(s, i, &v, 0, text);
+		s->rcpt[i].again = 1;   /* not refused: ask again, same host */
+	} else if (r >= 0)
 		give(s, i, &v, r, text);
-	s->replied++;
+	s->replied = next_sendable(s, i + 1);
 	if (s->replied < s->nrcpt)
 		return SS_RCPT;
 	if (s->probe != NULL && any_accepted(s))
@@ -256,7 +331,8 @@ on_rcpt_reply(struct session *s, int code, const char *text)
 	return SS_QUIT;
 }
 
-/* The probe's reply: accepted makes every accepted rcpt a catch-all. */
+/* The probe's reply: accepted makes every accepted rcpt a catch-all;
+ * refused says the domain checks its recipients (a record of its own). */
 static enum sess_state
 on_probe_reply(struct session *s, int code, const char *text)
 {
@@ -264,6 +340,7 @@ on_probe_reply(struct session *s, int code, const char *text)
 	size_t i;
 
 	if (verdict_from_reply(&v, STAGE_PROBE, code, text) == 1) {
+		s->probe_result = PROBE_ACCEPTED;
 		for (i = 0; i < s->nrcpt; i++) {
 			struct sess_rcpt *r = &s->rcpt[i];
 
@@ -274,7 +351,8 @@ on_probe_reply(struct session *s, int code, const char *text)
 			v.code = 250;
 			give(s, i, &v, 1, NULL);
 		}
-	}
+	} else if (code / 100 == 5)
+		s->probe_result = PROBE_REFUSED;
 	return code == 421 ? SS_DONE : SS_QUIT;
 }
 
@@ -300,19 +378,68 @@ sess_failure(struct session *s, enum smtp_failure f)
 	return fail_with(s, f, NULL);
 }
 
-/* EHLO keyword lines: "250-PIPELINING", "250 PIPELINING ..." (not the
+/*
+ * A line nobody asked for, or a code that cannot answer the command: the
+ * replies of this session cannot be trusted to belong to their commands,
+ * so nothing it said stands, not even what it said before (PROTOCOL.md
+ * 3d).  Every recipient moves on with defer tempfail.
+ */
+static enum sess_action
+violation(struct session *s, const char *why, const char *line, size_t len)
+{
+	char bad[SAV_TEXT_MAX - 64], text[SAV_TEXT_MAX];
+	struct verdict v;
+
+	smtp_sanitise(bad, sizeof(bad), line, len);
+	snprintf(text, sizeof(text), "protocol violation (%s): %s", why, bad);
+	verdict_from_failure(&v, FAIL_GARBLED, text);
+	for (size_t i = 0; i < s->nrcpt; i++)
+		give(s, i, &v, 0, NULL);
+	s->probe_result = PROBE_NONE;
+	smtpreply_reset(&s->reply);
+	return enter(s, SS_DONE, NULL);
+}
+
+/* May a reply with this code answer what state waits for?  4xx and 5xx
+ * answer anything; a positive reply must be the one the command has. */
+static int
+code_answers(enum sess_state st, int code)
+{
+	if (code / 100 == 4 || code / 100 == 5)
+		return 1;
+	switch (st) {
+	case SS_GREETING:
+		return code == 220;
+	case SS_RCPT:
+	case SS_PROBE:
+		return code == 250 || code == 251;
+	default:
+		return code == 250;
+	}
+}
+
+/* EHLO keyword lines: "250-PIPELINING", "250 SMTPUTF8 ..." (not the
  * first line, which names the host). */
 static void
 scan_ehlo_line(struct session *s, const char *line, size_t len)
 {
-	static const char kw[] = "PIPELINING";
-	size_t n = sizeof(kw) - 1;
+	static const struct {
+		const char *kw;
+		size_t off;
+	} kws[] = {
+		{ "PIPELINING", offsetof(struct session, pipelining) },
+		{ "SMTPUTF8", offsetof(struct session, smtputf8) },
+	};
 
-	if (s->reply.nlines < 2 || len < 4 + n || line[0] != '2')
+	if (s->reply.nlines < 2 || len < 4 || line[0] != '2')
 		return;
-	if (strncasecmp(line + 4, kw, n) == 0 &&
-	    (len == 4 + n || line[4 + n] == ' '))
-		s->pipelining = 1;
+	for (size_t i = 0; i < sizeof(kws) / sizeof(kws[0]); i++) {
+		size_t n = strlen(kws[i].kw);
+
+		if (len >= 4 + n && strncasecmp(line + 4, kws[i].kw, n) == 0 &&
+		    (len == 4 + n || line[4 + n] == ' '))
+			*(int *)((char *)s + kws[i].off) = 1;
+	}
 }
 
 /* A complete reply arrived in a waiting state: decide the next state. */
@@ -339,6 +466,10 @@ sess_line(struct session *s, const char *line, size_t len, struct buf *out)
 
 	if (s->state == SS_QUIT || s->state == SS_DONE)
 		return enter(s, SS_DONE, out);
+	if (s->awaiting == 0)
+		return violation(s, "a reply before its command", line, len);
+	if (memchr(line, '\0', len) != NULL)
+		return violation(s, "a NUL byte in a reply", line, len);
 	switch (smtpreply_feed(&s->reply, line, len)) {
 	case SR_MORE:
 		if (s->state == SS_EHLO)
@@ -352,10 +483,11 @@ sess_line(struct session *s, const char *line, size_t len, struct buf *out)
 		smtp_sanitise(bad, sizeof(bad), line, len);
 		return fail_with(s, FAIL_GARBLED, bad);
 	}
-	if (s->reply.code / 100 == 3) {         /* no 3xx before DATA */
-		smtp_sanitise(bad, sizeof(bad), line, len);
-		return fail_with(s, FAIL_GARBLED, bad);
-	}
+	s->awaiting--;
+	s->replies++;
+	if (!code_answers(s->state, s->reply.code))
+		return violation(s, "a code that cannot answer the command",
+		    line, len);
 	next = on_reply(s, s->reply.code, s->reply.text);
 	smtpreply_reset(&s->reply);
 	return enter(s, next, out);

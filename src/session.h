@@ -39,8 +39,14 @@ enum sess_action {
 struct sess_rcpt {
 	const char *addr;       /* "local@domain", caller-owned, no CR/LF */
 	int decided;            /* 1: v is the answer; 0: v is a move-on defer */
+	int again;              /* 452 too many recipients: ask this host
+	                           again in a new session (not decided) */
+	int skip;               /* decided before MAIL: never sent */
 	struct verdict v;
 };
+
+/* What the catch-all probe found. */
+enum sess_probe { PROBE_NONE, PROBE_REFUSED, PROBE_ACCEPTED };
 
 struct session {
 	enum sess_state state;
@@ -50,7 +56,12 @@ struct session {
 	const char *mx;         /* "host[ip]", copied into verdicts */
 	int esmtp;              /* EHLO accepted */
 	int pipelining;         /* PIPELINING advertised */
+	int smtputf8;           /* SMTPUTF8 advertised */
 	int backoff;            /* the remote asked us to slow down (421 ...) */
+	enum sess_probe probe_result;
+	unsigned queued;        /* commands put in out, not yet sent */
+	unsigned awaiting;      /* replies due for commands sent */
+	unsigned long replies;  /* complete replies received */
 	size_t nrcpt;
 	size_t cap;             /* room in rcpt[] */
 	size_t replied;         /* RCPT replies received so far */
@@ -75,6 +86,15 @@ int sess_add_rcpt(struct session *s, const char *addr);
  */
 enum sess_action sess_line(struct session *s, const char *line, size_t len,
     struct buf *out);
+
+/*
+ * The caller has handed everything in out to the kernel: those commands
+ * are now owed a reply.  A line that arrives while no reply is owed (a
+ * doubled greeting, an early talker, a server that sends every reply at
+ * once) is a protocol violation (PROTOCOL.md 3d): every recipient of the
+ * session, decided or not, moves on with defer tempfail.
+ */
+void sess_sent(struct session *s);
 
 /* A timeout, a lost connection or garbage: every undecided recipient gets
  * the failure's verdict; always SA_CLOSE (no QUIT after a timeout). */

@@ -171,25 +171,47 @@ now_unix(void)
 	return (long long)time(NULL);
 }
 
-/* A fresh cached answer for e's question, or 0. */
+/* Which records a question reads and writes (PROTOCOL.md 3c). */
+static enum record_path
+question_path(int recipient, const char *domain)
+{
+	return recipient && config_route(vfy.cfg, domain) != NULL ?
+	    RP_ROUTE : RP_MX;
+}
+
+/* Fetch a fresh record that means something; an implausible one is
+ * deleted (a corrupt, hostile or outdated file) and is a miss. */
 static int
-cache_lookup(const struct mailbox *mb, const char *mail_from,
-    struct verdict *v, long *age, int *stale)
+cache_fetch(enum record_kind kind, enum record_path path, const char *name,
+    struct record *r, long long now)
+{
+	char key[ADDR_BUF + 8];
+	size_t kl = record_key(kind, path, name, key, sizeof(key));
+
+	if (kl == 0 || !cache_get(vfy.cache, key, kl, r, now))
+		return 0;
+	if (record_plausible(vfy.cfg, kind, r, now))
+		return 1;
+	log_warn("cache: dropping an implausible record for %s", name);
+	cache_flush_key(vfy.cache, key, kl);
+	return 0;
+}
+
+/* A fresh cached answer for the question, or 0. */
+static int
+cache_lookup(const char *addr, const char *domain, const char *mail_from,
+    enum record_path path, struct verdict *v, long *age, int *stale)
 {
 	struct record r;
-	char key[ADDR_BUF + 8];
 	long long now = now_unix();
-	size_t kl;
+	int dflt = default_sender(mail_from);
 
-	kl = address_domain_key(mb->domain, key, sizeof(key));
-	if (kl > 0 && cache_get(vfy.cache, key, kl, &r, now) &&
-	    (r.reason != R_NULLSENDER || mail_from[0] == '\0')) {
-		*stale = 0;
+	*stale = 0;
+	if (cache_fetch(RK_DOMAIN, path, domain, &r, now) &&
+	    record_answers(RK_DOMAIN, &r, mail_from, dflt))
 		goto hit;
-	}
-	kl = address_key(mb, key, sizeof(key));
-	if (kl > 0 && default_sender(mail_from) &&
-	    cache_get(vfy.cache, key, kl, &r, now)) {
+	if (dflt && cache_fetch(RK_ADDRESS, path, addr, &r, now) &&
+	    record_answers(RK_ADDRESS, &r, mail_from, dflt)) {
 		*stale = record_stale(&r, now);
 		goto hit;
 	}
@@ -202,30 +224,40 @@ hit:
 	return 1;
 }
 
-/* Store what the callout found: the domain's record or the address's. */
-static void
-cache_store(const struct entry *e, const struct verdict *v)
+/* Should the callout for this question send the catch-all probe?  Not
+ * while the domain is known not to be a catch-all. */
+static int
+wants_probe(const struct entry *e)
 {
 	struct record r;
-	char key[ADDR_BUF + 8];
+
+	return vfy.cfg->catchall_probe && !cache_fetch(RK_NOTCATCHALL,
+	    question_path(e->recipient, e->domain), e->domain, &r,
+	    now_unix());
+}
+
+/* Store what the callout found, as each kind of record it makes. */
+static void
+cache_store(const struct entry *e, const struct verdict *v, unsigned flags)
+{
+	enum record_path path = question_path(e->recipient, e->domain);
+	unsigned kinds = record_store_kinds(v, flags,
+	    default_sender(e->mail_from));
 	long long now = now_unix();
-	int domain = record_domain_wide(v);
+	char key[ADDR_BUF + 8];
+	struct record r;
 	size_t kl;
 
-	/* Our own configuration and limits are never a fact about them. */
-	if (v->source == SRC_POLICY)
-		return;
-	/* Another MAIL FROM speaks only through what DNS said. */
-	if (!default_sender(e->mail_from) && !(domain && v->source == SRC_DNS))
-		return;
-	if (record_ttl(vfy.cfg, v, domain) == 0)
-		return;
-	kl = domain ? address_domain_key(e->domain, key, sizeof(key)) :
-	    address_key_str(e->addr, key, sizeof(key));
-	if (kl == 0)
-		return;
-	record_from_verdict(&r, v, vfy.cfg, domain, now);
-	cache_put(vfy.cache, key, kl, &r, now);
+	for (int k = 0; k < RK__COUNT; k++) {
+		if (!(kinds & (1u << k)) || record_ttl(vfy.cfg, v, k) == 0)
+			continue;
+		kl = record_key(k, path, k == RK_ADDRESS ? e->addr :
+		    e->domain, key, sizeof(key));
+		if (kl == 0)
+			continue;
+		record_from_verdict(&r, v, vfy.cfg, k, now);
+		cache_put(vfy.cache, key, kl, &r, now);
+	}
 }
 
 /* --- recent outcomes (HEALTH) ------------------------------------------- */
@@ -274,7 +306,8 @@ refresh_later(const struct entry *e)
 	struct record r;
 	char key[ADDR_BUF + 8];
 	long long now = now_unix();
-	size_t kl = address_key_str(e->addr, key, sizeof(key));
+	size_t kl = record_key(RK_ADDRESS, question_path(e->recipient,
+	    e->domain), e->addr, key, sizeof(key));
 
 	if (kl == 0 || !cache_get(vfy.cache, key, kl, &r, now) ||
 	    r.result != RES_OK)
@@ -287,13 +320,13 @@ refresh_later(const struct entry *e)
 /* --- callouts ---------------------------------------------------------- */
 
 static void
-on_callout_done(void *arg, const struct verdict *v)
+on_callout_done(void *arg, const struct verdict *v, unsigned flags)
 {
 	struct entry *e = arg;
 	struct waiter *w;
 
 	e->co = NULL;
-	cache_store(e, v);
+	cache_store(e, v, flags);
 	if (e->refresh && v->result != RES_OK)
 		refresh_later(e);
 	recent_note(v);
@@ -347,7 +380,7 @@ entry_try_start(struct entry *e)
 	vfy.running++;
 	vfy.st.callouts++;
 	e->co = callout_start(e->domain, e->addr, e->mail_from, route,
-	    on_callout_done, e);
+	    wants_probe(e), on_callout_done, e);
 	return 1;
 }
 
@@ -528,8 +561,9 @@ verify_request(struct slot *s, const struct request *req)
 		answer_now(s, req, addr, mail_from, &v, -1);
 		return;
 	}
-	if (!req->no_cache &&
-	    cache_lookup(&req->addr, mail_from, &v, &age, &stale)) {
+	if (!req->no_cache && cache_lookup(addr, req->addr.domain, mail_from,
+	    question_path(req->verb == VERB_RECIPIENT, req->addr.domain), &v,
+	    &age, &stale)) {
 		vfy.st.cache_hits++;
 		answer_now(s, req, addr, mail_from, &v, age);
 		if (stale)
@@ -543,8 +577,9 @@ verify_request(struct slot *s, const struct request *req)
 unsigned long
 verify_flush(enum flush_kind kind, const char *arg)
 {
-	char key[ADDR_BUF + 8];
+	char key[ADDR_BUF + 8], addr[ADDR_BUF];
 	struct mailbox mb;
+	unsigned long n = 0;
 	size_t kl;
 
 	switch (kind) {
@@ -555,8 +590,12 @@ verify_flush(enum flush_kind kind, const char *arg)
 	default:
 		if (address_parse(arg, strlen(arg), &mb) < 0)
 			return 0;
-		kl = address_key(&mb, key, sizeof(key));
-		return kl ? cache_flush_key(vfy.cache, key, kl) : 0;
+		address_format(&mb, addr);
+		for (int p = RP_MX; p <= RP_ROUTE; p++) {
+			kl = record_key(RK_ADDRESS, p, addr, key, sizeof(key));
+			n += kl ? cache_flush_key(vfy.cache, key, kl) : 0;
+		}
+		return n;
 	}
 }
 

@@ -147,7 +147,7 @@ answers('RECIPIENT <>', 'result=error reason=badrequest',
     'RECIPIENT with the null address: error badrequest');
 
 for my $a ('<nobody>', 'nobody@', '<@skip.test>', '<a..b@skip.test>',
-    '<a@b@skip.test>', '<.a@skip.test>', '<' . ('x' x 65) . '@skip.test>',
+    '<a@b@skip.test>', '<.a@skip.test>', '<' . ('x' x 257) . '@skip.test>',
     '<a@skip..test>') {
 	answers("SENDER $a", 'result=fail reason=syntax code=501 source=policy',
 	    "SENDER $a: fail syntax code=501");

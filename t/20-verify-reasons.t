@@ -154,9 +154,13 @@ for my $a ('<foo>', '<alice@@ok.test>', '<alice@-bad-.test>',
 }
 expect('fail syntax: RECIPIENT <foo>', 'RECIPIENT <foo>',
     result => 'fail', reason => 'syntax', code => 501);
-expect('fail syntax: local part over 64 octets',
+expect('a local part over 64 octets is asked as written (PROTOCOL 3c)',
     'RECIPIENT <' . ('a' x 65) . '@ok.test>',
-    result => 'fail', reason => 'syntax', code => 501);
+    result => 'fail', reason => 'rejected', code => 550,
+    source => 'callout', text => qr/^5\.1\.1 <a{65}\@ok\.test>/);
+expect('fail syntax: local part over 256 octets',
+    'RECIPIENT <' . ('a' x 257) . '@ok.test>',
+    result => 'fail', reason => 'syntax', code => 501, source => 'policy');
 expect('fail syntax is decided by policy: source=policy',
     'RECIPIENT <foo@>',
     result => 'fail', reason => 'syntax', code => 501, source => 'policy');

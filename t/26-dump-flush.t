@@ -71,9 +71,10 @@ for my $a (sort keys %verify) {
 	    timeout => 10), result => $res, reason => $why);
 }
 
+# The refused probes leave "not a catch-all" records (n:) too.
 my @all = sort('a:alice@dump.test', 'a:bob@dump.test',
     'a:unknown1@dump.test', 'a:carol@other.test', 'd:catch.test',
-    'a:alice@mix.test');
+    'a:alice@mix.test', 'n:dump.test', 'n:other.test', 'n:mix.test');
 my $dmp;
 wait_for(sub { $dmp = dump_cache(); @{ $dmp->{lines} } >= @all }, 5);
 
@@ -110,7 +111,8 @@ for my $k (sort keys %want) {
 my $dd = dump_cache('--domain', 'dump.test');
 is($dd->{status}, 0, 'dump --domain: exit 0');
 is_deeply(keys_of($dd), ['a:alice@dump.test', 'a:bob@dump.test',
-    'a:unknown1@dump.test'], 'dump --domain dump.test: only its addresses')
+    'a:unknown1@dump.test', 'n:dump.test'],
+    'dump --domain dump.test: only its records')
     or diag(join("\n", @{ $dd->{lines} }));
 is_deeply(keys_of(dump_cache('--domain', 'catch.test')), ['d:catch.test'],
     'dump --domain catch.test: its domain record');
@@ -178,24 +180,27 @@ fields_ok('after FLUSH ADDRESS the address is verified again',
     result => 'ok', source => 'callout');
 is($smtp->sessions_to('127.0.0.2'), $n0 + 1, '... with a new SMTP session');
 
-fields_ok('FLUSH DOMAIN dump.test: its 3 address records',
-    $d->query('FLUSH DOMAIN dump.test'), result => 'ok', flushed => 3);
+fields_ok('FLUSH DOMAIN dump.test: its 3 address records and n:',
+    $d->query('FLUSH DOMAIN dump.test'), result => 'ok', flushed => 4);
 ok(wait_for(sub { !@{ dump_cache('--domain', 'dump.test')->{lines} } }, 3),
     'FLUSH DOMAIN: no dump.test record left');
 
-# mix.test gets an address record, then (its MX now a catch-all host) a
-# domain record: FLUSH DOMAIN counts both.
+# mix.test moves to a catch-all host while its "not a catch-all" record is
+# fresh: no probe goes out (PROTOCOL.md 3c), and FLUSH DOMAIN counts the
+# domain-level record with the address records.
 $dns->reload($zone =~ s/^mix\.test .*$/mix.test MX 10 mx.c.test/mr);
-fields_ok('mix.test now answers catchall',
+fields_ok('mix.test: the new host is asked without a probe',
     $d->query('SENDER <bob@mix.test>', timeout => 10),
-    result => 'unknown', reason => 'catchall');
-ok(wait_for(sub { @{ dump_cache('--domain', 'mix.test')->{lines} } == 2 },
-    3), 'mix.test has an address record and a domain record')
+    result => 'ok', reason => 'accepted');
+is(scalar(grep { /^RCPT.*mix\.test/ } $smtp->commands('127.0.0.3')), 1,
+    'mix.test: one RCPT, no probe, while n:mix.test is fresh');
+ok(wait_for(sub { @{ dump_cache('--domain', 'mix.test')->{lines} } == 3 },
+    3), 'mix.test has two address records and a not-catch-all record')
     or diag(join("\n", @{ dump_cache('--domain', 'mix.test')->{lines} }));
-fields_ok('FLUSH DOMAIN mix.test counts the domain record: flushed=2',
-    $d->query('FLUSH DOMAIN mix.test'), result => 'ok', flushed => 2);
+fields_ok('FLUSH DOMAIN mix.test counts every record: flushed=3',
+    $d->query('FLUSH DOMAIN mix.test'), result => 'ok', flushed => 3);
 ok(wait_for(sub { !@{ dump_cache('--domain', 'mix.test')->{lines} } }, 3),
-    'FLUSH DOMAIN mix.test: both records gone');
+    'FLUSH DOMAIN mix.test: every record gone');
 
 my $sc = run_cmd([savctl_bin(), '-s', $d->sock, 'flush', 'domain',
     'catch.test']);
@@ -208,9 +213,9 @@ for my $a ('carol@other.test', 'unknown2@other.test', 'y@catch.test') {
 	ok(defined $d->query("SENDER <$a>", timeout => 10), "verify $a");
 }
 my $left;
-wait_for(sub { $left = dump_cache(); @{ $left->{lines} } >= 3 }, 3);
+wait_for(sub { $left = dump_cache(); @{ $left->{lines} } >= 4 }, 3);
 is_deeply(keys_of($left), ['a:carol@other.test', 'a:unknown2@other.test',
-    'd:catch.test'], 'records before FLUSH ALL')
+    'd:catch.test', 'n:other.test'], 'records before FLUSH ALL')
     or diag(join("\n", @{ $left->{lines} }));
 my $nleft = @{ $left->{lines} };
 fields_ok("FLUSH ALL: flushed=$nleft", $d->query('FLUSH ALL'),

@@ -20,6 +20,7 @@ setup_config(void)
 	cfg.domain_positive_ttl = 7 * 86400;
 	cfg.domain_negative_ttl = 3 * 3600;
 	cfg.positive_refresh = 12 * 3600;
+	cfg.blocked_ttl = 3600;
 }
 
 static struct record
@@ -317,35 +318,40 @@ test_ttl(void)
 		enum sav_reason why;
 		unsigned addr;          /* which config field, or 0 */
 		unsigned dom;
+		unsigned notca;
 	} tab[] = {
 #define POS 1
 #define NEG 2
 #define TMP 3
 #define DPOS 4
 #define DNEG 5
-		{ RES_OK, R_ACCEPTED, POS, 0 },
-		{ RES_OK, R_NULL, 0, 0 },
-		{ RES_FAIL, R_REJECTED, NEG, 0 },
-		{ RES_FAIL, R_SYNTAX, 0, 0 },
-		{ RES_FAIL, R_NULLSENDER, 0, DNEG },
-		{ RES_FAIL, R_NXDOMAIN, 0, DNEG },
-		{ RES_FAIL, R_NULLMX, 0, DNEG },
-		{ RES_FAIL, R_NOMX, 0, DNEG },
-		{ RES_FAIL, R_BOGUSMX, 0, DNEG },
-		{ RES_DEFER, R_TEMPFAIL, TMP, 0 },
-		{ RES_DEFER, R_TIMEOUT, TMP, 0 },
-		{ RES_DEFER, R_UNREACHABLE, TMP, 0 },
-		{ RES_DEFER, R_DNSFAIL, TMP, 0 },
-		{ RES_DEFER, R_RATELIMITED, 0, 0 },
-		{ RES_DEFER, R_INPROGRESS, 0, 0 },
-		{ RES_DEFER, R_OVERLOADED, 0, 0 },
-		{ RES_UNKNOWN, R_CATCHALL, 0, DPOS },
-		{ RES_UNKNOWN, R_BLOCKED, 0, DNEG },
-		{ RES_UNKNOWN, R_SKIPPED, 0, 0 },
-		{ RES_ERROR, R_INTERNAL, 0, 0 },
-		{ RES_ERROR, R_BADREQUEST, 0, 0 },
+#define BLK 6
+		{ RES_OK, R_ACCEPTED, POS, 0, DPOS },
+		{ RES_OK, R_NULL, 0, 0, 0 },
+		{ RES_FAIL, R_REJECTED, NEG, 0, 0 },
+		{ RES_FAIL, R_SYNTAX, 0, 0, 0 },
+		/* from a backup MX: for the address alone, briefly */
+		{ RES_FAIL, R_NULLSENDER, TMP, DNEG, 0 },
+		{ RES_FAIL, R_NXDOMAIN, 0, DNEG, 0 },
+		{ RES_FAIL, R_NULLMX, 0, DNEG, 0 },
+		{ RES_FAIL, R_NOMX, 0, DNEG, 0 },
+		{ RES_FAIL, R_BOGUSMX, 0, DNEG, 0 },
+		{ RES_DEFER, R_TEMPFAIL, TMP, 0, 0 },
+		{ RES_DEFER, R_TIMEOUT, TMP, 0, 0 },
+		{ RES_DEFER, R_UNREACHABLE, TMP, 0, 0 },
+		{ RES_DEFER, R_DNSFAIL, TMP, 0, 0 },
+		{ RES_DEFER, R_RATELIMITED, 0, 0, 0 },
+		{ RES_DEFER, R_INPROGRESS, 0, 0, 0 },
+		{ RES_DEFER, R_OVERLOADED, 0, 0, 0 },
+		{ RES_UNKNOWN, R_CATCHALL, TMP, DPOS, 0 },
+		{ RES_UNKNOWN, R_BLOCKED, TMP, BLK, 0 },
+		{ RES_UNKNOWN, R_MAILBOXFULL, TMP, 0, 0 },
+		{ RES_UNKNOWN, R_SMTPUTF8, TMP, 0, 0 },
+		{ RES_UNKNOWN, R_SKIPPED, 0, 0, 0 },
+		{ RES_ERROR, R_INTERNAL, 0, 0, 0 },
+		{ RES_ERROR, R_BADREQUEST, 0, 0, 0 },
 	};
-	unsigned val[6];
+	unsigned val[7];
 	struct verdict v;
 	size_t i;
 
@@ -355,15 +361,194 @@ test_ttl(void)
 	val[TMP] = cfg.tempfail_ttl;
 	val[DPOS] = cfg.domain_positive_ttl;
 	val[DNEG] = cfg.domain_negative_ttl;
+	val[BLK] = cfg.blocked_ttl;
 	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
 		v = mkverdict(tab[i].res, tab[i].why, 450);
-		is_int(record_ttl(&cfg, &v, 0), val[tab[i].addr],
+		is_int(record_ttl(&cfg, &v, RK_ADDRESS), val[tab[i].addr],
 		    "ttl address %s %s", verdict_result_name(tab[i].res),
 		    verdict_reason_name(tab[i].why));
-		is_int(record_ttl(&cfg, &v, 1), val[tab[i].dom],
+		is_int(record_ttl(&cfg, &v, RK_DOMAIN), val[tab[i].dom],
 		    "ttl domain %s %s", verdict_result_name(tab[i].res),
 		    verdict_reason_name(tab[i].why));
+		is_int(record_ttl(&cfg, &v, RK_NOTCATCHALL), val[tab[i].notca],
+		    "ttl not-catch-all %s %s", verdict_result_name(tab[i].res),
+		    verdict_reason_name(tab[i].why));
 	}
+}
+
+/* PROTOCOL.md 3c: which records a verdict from the network makes. */
+static void
+test_store_kinds(void)
+{
+#define KA (1u << RK_ADDRESS)
+#define KD (1u << RK_DOMAIN)
+#define KN (1u << RK_NOTCATCHALL)
+	static const struct {
+		enum sav_result res;
+		enum sav_reason why;
+		enum sav_source src;
+		unsigned flags;
+		int dflt;
+		unsigned want;
+		const char *name;
+	} tab[] = {
+		{ RES_OK, R_ACCEPTED, SRC_CALLOUT, VF_PRIMARY, 1, KA,
+		    "ok from the primary MX, no probe: address" },
+		{ RES_OK, R_ACCEPTED, SRC_CALLOUT, VF_PRIMARY | VF_NOTCATCHALL,
+		    1, KA | KN, "ok, probe refused at the primary: not catch-all" },
+		{ RES_OK, R_ACCEPTED, SRC_CALLOUT, VF_NOTCATCHALL, 1, KA,
+		    "probe refused at a backup MX says nothing of the domain" },
+		{ RES_UNKNOWN, R_CATCHALL, SRC_CALLOUT, VF_PRIMARY, 1, KD,
+		    "catch-all at the primary MX: domain record" },
+		{ RES_UNKNOWN, R_CATCHALL, SRC_CALLOUT, 0, 1, KA,
+		    "catch-all at a backup MX: the address alone" },
+		{ RES_UNKNOWN, R_BLOCKED, SRC_CALLOUT, VF_PRIMARY, 1, KD,
+		    "blocked by the primary MX: domain record" },
+		{ RES_UNKNOWN, R_BLOCKED, SRC_CALLOUT, 0, 1, KA,
+		    "blocked by a backup MX: the address alone" },
+		{ RES_UNKNOWN, R_BLOCKED, SRC_CACHE, VF_PRIMARY, 1, 0,
+		    "a known block is not stored again" },
+		{ RES_FAIL, R_NULLSENDER, SRC_CALLOUT, VF_PRIMARY, 1, KD,
+		    "<> refused by the primary MX: domain record" },
+		{ RES_FAIL, R_NULLSENDER, SRC_CALLOUT, 0, 1, KA,
+		    "<> refused by a backup MX: the address alone" },
+		{ RES_FAIL, R_REJECTED, SRC_CALLOUT, VF_PRIMARY, 1, KA,
+		    "rejected: address" },
+		{ RES_FAIL, R_REJECTED, SRC_CALLOUT, VF_PRIMARY, 0, 0,
+		    "another MAIL FROM: nothing" },
+		{ RES_FAIL, R_NXDOMAIN, SRC_DNS, 0, 0, KD,
+		    "DNS facts hold for every sender" },
+		{ RES_DEFER, R_RATELIMITED, SRC_POLICY, 0, 1, 0,
+		    "our own limits: nothing" },
+		{ RES_UNKNOWN, R_MAILBOXFULL, SRC_CALLOUT, VF_PRIMARY, 1, KA,
+		    "mailbox full: address" },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct verdict v = mkverdict(tab[i].res, tab[i].why, 250);
+
+		v.source = tab[i].src;
+		is_int(record_store_kinds(&v, tab[i].flags, tab[i].dflt),
+		    tab[i].want, "store: %s", tab[i].name);
+	}
+}
+
+/* Which fresh records may answer which question. */
+static void
+test_answers(void)
+{
+	static const struct {
+		enum record_kind kind;
+		enum sav_result res;
+		enum sav_reason why;
+		const char *from;
+		int dflt;
+		int want;
+		const char *name;
+	} tab[] = {
+		{ RK_DOMAIN, RES_UNKNOWN, R_CATCHALL, "", 1, 1,
+		    "domain catch-all answers" },
+		{ RK_DOMAIN, RES_FAIL, R_NULLSENDER, "", 1, 1,
+		    "refuses <>: answers the null sender" },
+		{ RK_DOMAIN, RES_FAIL, R_NULLSENDER, "a@b.example", 0, 0,
+		    "refuses <>: not another sender" },
+		{ RK_DOMAIN, RES_FAIL, R_NXDOMAIN, "a@b.example", 0, 1,
+		    "nxdomain answers any sender" },
+		{ RK_ADDRESS, RES_OK, R_ACCEPTED, "", 1, 1,
+		    "address record answers the configured sender" },
+		{ RK_ADDRESS, RES_OK, R_ACCEPTED, "a@b.example", 0, 0,
+		    "address record is silent for another sender" },
+		{ RK_ADDRESS, RES_FAIL, R_NULLSENDER, "bounce@b.example", 1, 0,
+		    "address <> refusal: not for a configured non-null sender" },
+		{ RK_NOTCATCHALL, RES_OK, R_ACCEPTED, "", 1, 0,
+		    "not-catch-all never answers a question" },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct record r = mkrec(tab[i].res, tab[i].why, 250, 0, 10, 0,
+		    "", "");
+
+		is_int(record_answers(tab[i].kind, &r, tab[i].from,
+		    tab[i].dflt), tab[i].want, "answers: %s", tab[i].name);
+	}
+}
+
+/* Records that decode but mean nothing are misses (issue 9 item 12). */
+static void
+test_plausible(void)
+{
+	static const struct {
+		enum record_kind kind;
+		enum sav_result res;
+		enum sav_reason why;
+		int code;
+		long long created, expires;
+		int want;
+		const char *name;
+	} tab[] = {
+		{ RK_ADDRESS, RES_OK, R_ACCEPTED, 250, 1000, 1000 + 86400, 1,
+		    "ok accepted within positive_ttl" },
+		{ RK_ADDRESS, RES_OK, R_REJECTED, 550, 1000, 2000, 0,
+		    "ok rejected is no pair of the vocabulary" },
+		{ RK_ADDRESS, RES_OK, R_ACCEPTED, 550, 1000, 2000, 0,
+		    "ok with a 5xx code" },
+		{ RK_ADDRESS, RES_FAIL, R_REJECTED, 250, 1000, 2000, 0,
+		    "fail with a 2xx code" },
+		{ RK_ADDRESS, RES_DEFER, R_TEMPFAIL, 451, 1000, 1300, 1,
+		    "defer tempfail within tempfail_ttl" },
+		{ RK_ADDRESS, RES_DEFER, R_TEMPFAIL, 451, 1000, 1301, 0,
+		    "defer tempfail beyond tempfail_ttl" },
+		{ RK_DOMAIN, RES_UNKNOWN, R_CATCHALL, 250, 1000,
+		    1000 + 10LL * 365 * 86400, 0,
+		    "a domain record expiring in ten years" },
+		{ RK_DOMAIN, RES_FAIL, R_NXDOMAIN, 550, 1000, 1000 + 3 * 3600, 1,
+		    "nxdomain within domain_negative_ttl" },
+		{ RK_DOMAIN, RES_OK, R_ACCEPTED, 250, 1000, 2000, 0,
+		    "ok is not a domain record" },
+		{ RK_DOMAIN, RES_UNKNOWN, R_SKIPPED, 250, 1000, 2000, 0,
+		    "skipped is never stored" },
+		{ RK_NOTCATCHALL, RES_OK, R_ACCEPTED, 250, 1000, 2000, 1,
+		    "not-catch-all record" },
+		{ RK_ADDRESS, RES_OK, R_ACCEPTED, 250, 5000, 6000, 0,
+		    "created in the future" },
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		struct record r = mkrec(tab[i].res, tab[i].why, tab[i].code,
+		    tab[i].created, tab[i].expires, 0, "", "");
+
+		is_int(record_plausible(&cfg, tab[i].kind, &r, 1500),
+		    tab[i].want, "plausible: %s", tab[i].name);
+	}
+}
+
+/* Keys per kind and path, and which keys FLUSH DOMAIN takes. */
+static void
+test_keys(void)
+{
+	char k[64];
+
+	is_int(record_key(RK_ADDRESS, RP_MX, "a@x.example", k, sizeof(k)),
+	    13, "key: address length");
+	is_str(k, "a:a@x.example", "key: address");
+	record_key(RK_DOMAIN, RP_ROUTE, "x.example", k, sizeof(k));
+	is_str(k, "rd:x.example", "key: routed domain");
+	record_key(RK_NOTCATCHALL, RP_MX, "x.example", k, sizeof(k));
+	is_str(k, "n:x.example", "key: not catch-all");
+	is_int(record_key(RK_ADDRESS, RP_MX, "a@x.example", k, 8), 0,
+	    "key: too small a buffer");
+	ok(record_key_in_domain("ra:b@X.example", 14, "x.example"),
+	    "in domain: routed address, case-insensitive");
+	ok(record_key_in_domain("n:x.example", 11, "x.example"),
+	    "in domain: not-catch-all record");
+	ok(record_key_in_domain("rn:x.example", 12, "x.example"),
+	    "in domain: routed not-catch-all record");
+	ok(!record_key_in_domain("a:b@sub.x.example", 17, "x.example"),
+	    "in domain: not a subdomain");
+	ok(!record_key_in_domain("q:x.example", 11, "x.example"),
+	    "in domain: unknown prefix");
+	ok(!record_key_in_domain("d:x.example.org", 15, "x.example"),
+	    "in domain: longer name");
 }
 
 static void
@@ -394,12 +579,12 @@ test_from_verdict(void)
 	is_int(r.refresh, 0, "from_verdict: no refresh for fail");
 	is_int(r.expires, 1000 + cfg.negative_ttl, "from_verdict: fail expires");
 	v = mkverdict(RES_UNKNOWN, R_CATCHALL, 250);
-	record_from_verdict(&r, &v, &cfg, 1, 1000);
+	record_from_verdict(&r, &v, &cfg, RK_DOMAIN, 1000);
 	is_int(r.expires, 1000 + cfg.domain_positive_ttl,
 	    "from_verdict: domain catchall expires");
 	is_int(r.refresh, 0, "from_verdict: no refresh for catchall");
 	v = mkverdict(RES_FAIL, R_NXDOMAIN, 0);
-	record_from_verdict(&r, &v, &cfg, 1, 1000);
+	record_from_verdict(&r, &v, &cfg, RK_DOMAIN, 1000);
 	is_int(r.code, 550, "from_verdict: missing code gets the default");
 }
 
@@ -471,5 +656,9 @@ main(void)
 	test_from_verdict();
 	test_to_verdict();
 	test_may_replace();
+	test_store_kinds();
+	test_answers();
+	test_plausible();
+	test_keys();
 	return done_testing();
 }

@@ -20,6 +20,10 @@
 #define A       "a@remote.example"
 #define B       "b@remote.example"
 #define C       "c@remote.example"
+#define U8      "j\xc3\xbcrgen@remote.example"
+#define VIOL(w, l) W(DEFER, TEMPFAIL, 451, 0, "protocol violation (" w "): " l)
+#define EARLY   "a reply before its command"
+#define BADCODE "a code that cannot answer the command"
 
 #define EHLO    "EHLO " HELO "\r\n"
 #define HELOC   "HELO " HELO "\r\n"
@@ -39,6 +43,7 @@ struct step {
 };
 
 #define S(l, o, a)      { 'S', (l), (o), (a) }
+#define BATCH(l, o, a)  { 'B', (l), (o), (a) }
 #define F(e, a)         { (e), NULL, "", (a) }
 #define GO              SA_CONTINUE
 #define QU              SA_QUIT
@@ -66,6 +71,7 @@ struct dialogue {
 	int pipelining;
 	int backoff;
 	enum sess_state final;
+	enum sess_probe probe_result;   /* PROBE_NONE unless written */
 };
 
 /* The greeting and a plain EHLO without PIPELINING. */
@@ -83,6 +89,75 @@ struct dialogue {
 
 static struct sess_rcpt store[SESS_MAX_RCPT];       /* every session's */
 static const struct dialogue dialogues[] = {
+	/* PROTOCOL.md 3d: a reply belongs to the command that asked for it. */
+	{ "a doubled greeting is a protocol violation", NULL, NULL, { A }, {
+		BATCH("220 mx ESMTP\n220 mx ESMTP", EHLO, CL) },
+	    { VIOL(EARLY, "220 mx ESMTP") }, 0, 0, SS_DONE },
+	{ "every reply at once is a protocol violation", NULL, PROBE, { A }, {
+		BATCH("220 mx ESMTP\n250 mx\n250 Ok\n250 Ok\n250 Ok", EHLO,
+		    CL) },
+	    { VIOL(EARLY, "250 mx") }, 0, 0, SS_DONE },
+	{ "an early talker after MAIL's reply", NULL, NULL, { A }, {
+		HELLO,
+		BATCH("250 Ok\n250 Ok", RCPT(A), CL) },
+	    { VIOL(EARLY, "250 Ok") }, 0, 0, SS_DONE },
+	{ "a violation takes back what was decided", NULL, NULL, { A, B }, {
+		HELLO,
+		S("250 Ok", RCPT(A), GO),
+		BATCH("550 a unknown\n250 b ok", RCPT(B), CL) },
+	    { VIOL(EARLY, "250 b ok"), VIOL(EARLY, "250 b ok") }, 0, 0,
+	    SS_DONE },
+	{ "220 cannot answer EHLO", NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("220 mx ESMTP again", "", CL) },
+	    { VIOL(BADCODE, "220 mx ESMTP again") }, 0, 0, SS_DONE },
+	{ "354 cannot answer RCPT", NULL, NULL, { A }, {
+		HELLO,
+		S("250 Ok", RCPT(A), GO),
+		S("354 go ahead", "", CL) },
+	    { VIOL(BADCODE, "354 go ahead") }, 0, 0, SS_DONE },
+	{ "252 cannot answer RCPT", NULL, NULL, { A }, {
+		HELLO,
+		S("250 Ok", RCPT(A), GO),
+		S("252 cannot VRFY", "", CL) },
+	    { VIOL(BADCODE, "252 cannot VRFY") }, 0, 0, SS_DONE },
+	/* PROTOCOL.md 3c: 452 goes to a new session on the same host. */
+	{ "452 too many recipients: asked again, not answered", NULL, NULL,
+	    { A, B }, {
+		HELLO_PIPE(RCPT(A) RCPT(B)),
+		S("250 2.1.0 Ok", "", GO),
+		S("250 2.1.5 a ok", "", GO),
+		S("452 4.5.3 Too many recipients", QUIT, QU) },
+	    { W(OK, ACCEPTED, 250, 1, "2.1.5 a ok"),
+	      W(DEFER, TEMPFAIL, 452, 0, "4.5.3 Too many recipients") }, 1, 0,
+	    SS_QUIT },
+	/* SMTPUTF8 (PROTOCOL.md 3c). */
+	{ "UTF-8 local part, SMTPUTF8 not offered", NULL, NULL, { U8, A }, {
+		HELLO,
+		S("250 Ok", RCPT(A), GO),
+		S("250 Ok", QUIT, QU) },
+	    { W(UNKNOWN, SMTPUTF8, 250, 1, "the address needs SMTPUTF8, "
+	        "which the mail host does not offer"),
+	      W(OK, ACCEPTED, 250, 1, "Ok") }, 0, 0, SS_QUIT },
+	{ "UTF-8 local part alone, SMTPUTF8 not offered", NULL, NULL, { U8 }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250 mx", QUIT, QU) },
+	    { W(UNKNOWN, SMTPUTF8, 250, 1, "the address needs SMTPUTF8, "
+	        "which the mail host does not offer") }, 0, 0, SS_QUIT },
+	{ "UTF-8 local part, SMTPUTF8 offered", NULL, NULL, { U8 }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 SMTPUTF8", "MAIL FROM:<> SMTPUTF8\r\n", GO),
+		S("250 Ok", RCPT(U8), GO),
+		S("250 Ok", QUIT, QU) },
+	    { W(OK, ACCEPTED, 250, 1, "Ok") }, 0, 0, SS_QUIT },
+	{ "SMTPUTF8 offered, ASCII addresses: plain MAIL", NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 SMTPUTF8", MAILN, GO),
+		S("250 Ok", RCPT(A), GO),
+		S("250 Ok", QUIT, QU) },
+	    { W(OK, ACCEPTED, 250, 1, "Ok") }, 0, 0, SS_QUIT },
 	{ "happy path, no PIPELINING, probe disabled", NULL, NULL, { A }, {
 		HELLO,
 		S("250 2.1.0 Ok", RCPT(A), GO),
@@ -221,19 +296,22 @@ static const struct dialogue dialogues[] = {
 		S("550 b unknown", RCPT(PROBE), GO),
 		S("250 probe ok", QUIT, QU) },
 	    { W(UNKNOWN, CATCHALL, 250, 1, "a ok"),
-	      W(FAIL, REJECTED, 550, 1, "b unknown") }, 1, 0, SS_QUIT },
+	      W(FAIL, REJECTED, 550, 1, "b unknown") }, 1, 0, SS_QUIT,
+	    PROBE_ACCEPTED },
 	{ "probe accepted with 251: still code 250", NULL, PROBE, { A }, {
 		HELLO,
 		S("250 Ok", RCPT(A), GO),
 		S("251 a ok", RCPT(PROBE), GO),
 		S("251 forwarded", QUIT, QU) },
-	    { W(UNKNOWN, CATCHALL, 250, 1, "a ok") }, 0, 0, SS_QUIT },
+	    { W(UNKNOWN, CATCHALL, 250, 1, "a ok") }, 0, 0, SS_QUIT,
+	    PROBE_ACCEPTED },
 	{ "probe rejected: ok stands", NULL, PROBE, { A }, {
 		HELLO,
 		S("250 Ok", RCPT(A), GO),
 		S("250 a ok", RCPT(PROBE), GO),
 		S("550 no such user", QUIT, QU) },
-	    { W(OK, ACCEPTED, 250, 1, "a ok") }, 0, 0, SS_QUIT },
+	    { W(OK, ACCEPTED, 250, 1, "a ok") }, 0, 0, SS_QUIT,
+	    PROBE_REFUSED },
 	{ "probe 450: ok stands", NULL, PROBE, { A }, {
 		HELLO,
 		S("250 Ok", RCPT(A), GO),
@@ -264,7 +342,7 @@ static const struct dialogue dialogues[] = {
 	    { W(DEFER, TEMPFAIL, 451, 0, "221 mx") }, 0, 0, SS_DONE },
 	{ "3xx greeting is garbled", NULL, NULL, { A }, {
 		S("354 go ahead", "", CL) },
-	    { W(DEFER, TEMPFAIL, 451, 0, "354 go ahead") }, 0, 0, SS_DONE },
+	    { VIOL(BADCODE, "354 go ahead") }, 0, 0, SS_DONE },
 	{ "timeout: close without QUIT", NULL, NULL, { A, B }, {
 		HELLO,
 		F('T', CL) },
@@ -321,12 +399,29 @@ static const struct dialogue dialogues[] = {
 	    { { 0 } }, 0, 0, SS_QUIT },
 };
 
+/* Lines separated by '\n', all received before anything is sent. */
+static enum sess_action
+run_batch(struct session *s, const char *lines, struct buf *out)
+{
+	enum sess_action act = SA_CONTINUE;
+
+	while (act == SA_CONTINUE && *lines != '\0') {
+		size_t n = strcspn(lines, "\n");
+
+		act = sess_line(s, lines, n, out);
+		lines += n + (lines[n] == '\n');
+	}
+	return act;
+}
+
 static enum sess_action
 run_step(struct session *s, const struct step *st, struct buf *out)
 {
 	switch (st->ev) {
 	case 'S':
 		return sess_line(s, st->line, strlen(st->line), out);
+	case 'B':               /* several lines in one read */
+		return run_batch(s, st->line, out);
 	case 'T':
 		return sess_failure(s, FAIL_TIMEOUT);
 	case 'L':
@@ -374,6 +469,7 @@ run_dialogue(const struct dialogue *d)
 
 		buf_reset(&out);
 		act = run_step(&s, st, &out);
+		sess_sent(&s);          /* each step is one read, then a write */
 		is_str(buf_cstr(&out), st->sent, "%s: step %zu sends", d->name,
 		    i + 1);
 		is_int(act, st->act, "%s: step %zu action", d->name, i + 1);
@@ -384,6 +480,7 @@ run_dialogue(const struct dialogue *d)
 	is_int(s.backoff, d->backoff, "%s: backoff", d->name);
 	is_str(sess_state_name(s.state), sess_state_name(d->final),
 	    "%s: final state", d->name);
+	is_int(s.probe_result, d->probe_result, "%s: probe result", d->name);
 	buf_free(&out);
 }
 

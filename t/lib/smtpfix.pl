@@ -57,6 +57,15 @@ my %KNOWN = map { $_ => 1 } qw(default greet554 greet421 greetdelay greetas
 # SMTPUTF8 parameter gets 555 5.5.4; with or without it, a non-ASCII
 # address in a transaction not opened with SMTPUTF8 gets 553 5.6.7 (the
 # replies of Postfix).
+# Protocol and policy misbehaviours (t/29-verdicts.t):
+#   doublegreet  the greeting is sent twice
+#   allatonce    greeting, EHLO, MAIL and RCPT replies all sent at once
+#   maxrcpt=N    452 4.5.3 to every RCPT after the first N of a transaction
+#   noquit       QUIT is never answered
+#   mailtls      530 5.7.0 Must issue a STARTTLS command first, to MAIL
+#   drip         the greeting one byte every 0.4 s
+$KNOWN{$_} = 1 for qw(doublegreet allatonce maxrcpt noquit mailtls drip);
+
 # profiles: ip => { name => value }
 my %prof;
 for my $p (@profiles) {
@@ -226,12 +235,31 @@ sub greet {
 		reply($c, 'SSH-2.0-OpenSSH_9.2p1 Debian-2');
 	} elsif (my $name = has($c, 'greetas')) {
 		reply($c, "220 $name ESMTP fixture");
+	} elsif (has($c, 'drip')) {
+		logc($c, "S: 220 $HOST ESMTP fixture (dripped)");
+		drip($c, "220 $HOST ESMTP fixture\r\n");
+	} elsif (has($c, 'doublegreet')) {
+		reply($c, "220 $HOST ESMTP fixture", "220 $HOST ESMTP fixture");
+	} elsif (has($c, 'allatonce')) {
+		reply($c, "220 $HOST ESMTP fixture", "250 $HOST", '250 2.1.0 Ok',
+		    '250 2.1.5 Ok', '250 2.1.5 Ok', '250 2.1.5 Ok');
+		$c->{state} = 'refused';
 	} elsif (has($c, 'multiline')) {
 		reply($c, "220-$HOST ESMTP fixture", '220-this is a multi-line',
 		    '220 greeting');
 	} else {
 		reply($c, "220 $HOST ESMTP fixture");
 	}
+}
+
+# Send $bytes one byte at a time, 0.4 s apart.
+sub drip {
+	my ($c, $bytes) = @_;
+	return unless length $bytes && $conns{ $c->{fd} };
+	$c->{out} .= substr($bytes, 0, 1, '');
+	flush_conn($c);
+	$c->{wake} = time + 0.4;
+	$c->{wakecb} = sub { drip($c, $bytes) };
 }
 
 sub reply {
@@ -342,6 +370,7 @@ sub command {
 	my ($verb, $arg) = $line =~ /^\s*(\S*)\s*(.*)$/;
 	$verb = uc($verb // '');
 	if ($verb eq 'QUIT') {
+		return if has($c, 'noquit');
 		reply($c, "221 2.0.0 Bye");
 		return close_after($c);
 	}
@@ -395,6 +424,8 @@ sub cmd_mail {
 	    if $utf8 && !has($c, 'smtputf8');
 	return reply($c, '553 5.6.7 Must declare SMTPUTF8 to send unicode '
 	    . 'address') if !$utf8 && $from =~ /[\x80-\xff]/;
+	return reply($c, '530 5.7.0 Must issue a STARTTLS command first')
+	    if has($c, 'mailtls');
 	if (has($c, 'mail421')) {
 		reply($c, '421 4.7.0 Try again later, closing connection');
 		return close_after($c);
@@ -405,6 +436,7 @@ sub cmd_mail {
 	return reply($c, '550 5.7.1 <>: Sender address rejected: '
 	    . 'null sender not accepted') if $from eq '' && has($c, 'rejectnull');
 	$c->{mail} = $from;
+	$c->{nrcpt} = 0;
 	$c->{utf8} = $utf8;
 	reply($c, '250 2.1.0 Ok');
 }
@@ -417,6 +449,18 @@ sub cmd_data {
 	reply($c, '354 End data with <CR><LF>.<CR><LF>');
 }
 
+# Real servers' RCPT replies by local part (before the '-'): texts about us
+# and about the mailbox that must not become `fail rejected`.
+my %REAL;
+BEGIN { %REAL = (
+	spamhaus => '554 5.7.1 Service unavailable; Client host [127.0.0.1] '
+	    . 'blocked using zen.spamhaus.org; https://www.spamhaus.org/query/ip/127.0.0.1',
+	relaydenied => '554 5.7.1 <ADDR>: Relay access denied',
+	fullbox => '552 5.2.2 <ADDR>: Mailbox full',
+	ptrless => '450 4.7.1 Client host rejected: cannot find your hostname, '
+	    . '[127.0.0.1]',
+); }
+
 sub cmd_rcpt {
 	my ($c, $arg) = @_;
 	return reply($c, '503 5.5.1 Error: need MAIL command')
@@ -428,6 +472,15 @@ sub cmd_rcpt {
 	my $local = $addr;
 	$local =~ s/\@[^@]*$//;
 	my $lc = lc $local;
+	if (my $max = has($c, 'maxrcpt')) {
+		return reply($c, '452 4.5.3 Error: too many recipients')
+		    if ($c->{nrcpt} // 0) >= $max;
+		$c->{nrcpt}++;
+	}
+	if (my $text = $REAL{ (split /-/, $lc)[0] }) {
+		$text =~ s/ADDR/$addr/g;
+		return reply($c, $text);
+	}
 	return rcpt_ok($c, $addr) if has($c, 'catchall');
 	if ($lc =~ /^unknown/) {
 		return reply_ml($c, 550, "5.1.1 <$addr>: Recipient address "

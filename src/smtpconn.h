@@ -1,0 +1,63 @@
+/*
+ * smtpconn.h - the socket side of one SMTP client session: non-blocking
+ * connect, bounded reads into a buffer, writes from a buffer, and one step
+ * timer.  Knows nothing of SMTP: callout.c feeds what arrives to the pure
+ * state machine (session.c) and puts its commands in `out`.  TLS goes in
+ * here, below the dialogue, when it comes.
+ */
+#ifndef SAVD_SMTPCONN_H
+#define SAVD_SMTPCONN_H
+
+#include <ev.h>
+
+#include "buf.h"
+#include "netaddr.h"
+
+enum sc_phase {
+	SC_CONNECTING,          /* connect() in progress */
+	SC_OPEN,                /* connected: reading and writing */
+	SC_CLOSED,              /* fd closed */
+	SC__COUNT
+};
+
+enum sc_event {
+	SC_EV_CONNECTED,        /* the connection is up */
+	SC_EV_INPUT,            /* bytes were added to in */
+	SC_EV_LOST,             /* EOF or error while open (err: errno, 0 EOF) */
+	SC_EV_CONNECT_FAILED,   /* refused, unreachable... (err: errno) */
+	SC_EV_TIMER,            /* the step timer ran out */
+	SC_EV__COUNT
+};
+
+struct smtpconn;
+typedef void sc_fn(struct smtpconn *c, enum sc_event ev, int err);
+
+struct smtpconn {
+	enum sc_phase phase;
+	int fd;
+	int early_errno;        /* connect failed at once: told from a timer */
+	ev_io io;
+	ev_timer step;
+	struct ev_loop *loop;
+	struct buf in, out;
+	sc_fn *cb;
+	void *owner;
+};
+
+/*
+ * Connect to ip:port (from bind, if non-NULL and of the same family).
+ * Never calls cb from inside this call: a connect that fails at once is
+ * reported from a zero timer.  The connect timer is the caller's:
+ * sc_timer(c, connect_timeout) right after.
+ */
+void sc_start(struct smtpconn *c, struct ev_loop *loop, const struct netaddr *ip,
+    int port, const struct netaddr *bind, sc_fn *cb, void *owner);
+/* (Re)arm the step timer to t seconds from now. */
+void sc_timer(struct smtpconn *c, double t);
+/* Write what out holds as far as the socket takes it; -1 when the peer is
+ * gone (out is then emptied). */
+int sc_flush(struct smtpconn *c);
+/* Close the socket, stop the watchers, free the buffers.  Idempotent. */
+void sc_close(struct smtpconn *c);
+
+#endif
