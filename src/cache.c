@@ -409,8 +409,11 @@ cache_commit(struct cache *c)
 		write_failed(c, "transaction commit");
 		return;
 	}
+	/* Only a commit that wrote proves the file writable: the expiry
+	 * step's empty batch commits fine on a full disk. */
+	if (c->batch > 0)
+		c->st.writable = 1;
 	c->batch = 0;
-	c->st.writable = 1;
 }
 
 static int

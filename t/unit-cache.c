@@ -2,12 +2,14 @@
  * unit-cache.c - the TDB cache (src/cache.c) and its listing
  * (src/cachedump.c) against real files in a mkdtemp directory: roundtrip,
  * expiry, replacement policy, flushes, move-aside of bad files, garbage
- * records, persistence, memory only, incremental expiry.
+ * records, persistence, memory only, incremental expiry, a full disk.
  */
 #include <sys/types.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -506,6 +508,86 @@ test_dump(void)
 	fclose(fp);
 }
 
+/* Fill the file system holding name until a write fails. */
+static void
+fill_disk(const char *name)
+{
+	static const char block[4096];
+	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+
+	if (fd < 0)
+		return;
+	while (write(fd, block, sizeof(block)) > 0)
+		;
+	close(fd);
+}
+
+/*
+ * Issue 9 item 4: on a full disk the cache must stay reported read-only.
+ * The expiry step opens a batch even when nothing expires; committing that
+ * empty batch succeeds, and used to mark the cache writable again within a
+ * second of the failing writes.  Needs root for a tiny tmpfs (1 MiB: the
+ * first commit alone grows a TDB file to about 400 KiB).
+ */
+static void
+test_full_disk(void)
+{
+	char mnt[512], file[600], filler[600], key[64];
+	struct cache *c;
+	int i;
+
+	if (geteuid() != 0) {
+		ok(1, "# SKIP full disk: needs root to mount a tmpfs");
+		return;
+	}
+	snprintf(mnt, sizeof(mnt), "%s/full", dir);
+	snprintf(file, sizeof(file), "%s/cache.tdb", mnt);
+	snprintf(filler, sizeof(filler), "%s/filler", mnt);
+	if (mkdir(mnt, 0700) != 0 ||
+	    mount("tmpfs", mnt, "tmpfs", 0, "size=1m,mode=0700") != 0) {
+		ok(1, "# SKIP full disk: cannot mount a tmpfs: %s",
+		    strerror(errno));
+		rmdir(mnt);
+		return;
+	}
+	c = cache_open(file, 131);
+	ok(c != NULL && !cache_stats(c)->memory_only, "full disk: cache open");
+	if (c == NULL)
+		goto out;
+	is_int(put(c, "a:first@example.com", RES_OK, R_ACCEPTED, 86400, NOW), 1,
+	    "full disk: a store before the disk fills");
+	cache_commit(c);
+	is_int(cache_stats(c)->writable, 1, "full disk: writable while room");
+	fill_disk(filler);
+	for (i = 0; i < 5000 && cache_stats(c)->writable; i++) {
+		snprintf(key, sizeof(key), "a:user%d@example.com", i);
+		put(c, key, RES_OK, R_ACCEPTED, 86400, NOW);
+		if (i % 20 == 19)
+			cache_commit(c);
+	}
+	is_int(cache_stats(c)->writable, 0, "full disk: failing writes make "
+	    "the cache read-only");
+	cache_expire_step(c, NOW + 1, 100);     /* nothing is due */
+	cache_commit(c);
+	is_int(cache_stats(c)->writable, 0, "full disk: an expiry step with "
+	    "nothing to expire leaves it read-only");
+	cache_expire_step(c, NOW + 2, 100);
+	cache_commit(c);
+	is_int(cache_stats(c)->writable, 0, "full disk: and so does the next");
+	unlink(filler);
+	is_int(put(c, "a:again@example.com", RES_OK, R_ACCEPTED, 86400, NOW),
+	    1, "full disk: a store once there is room again");
+	cache_commit(c);
+	is_int(cache_stats(c)->writable, 1, "full disk: a commit that wrote "
+	    "makes it writable again");
+	cache_close(c);
+out:
+	unlink(filler);
+	unlink(file);
+	umount2(mnt, MNT_DETACH);
+	rmdir(mnt);
+}
+
 int
 main(void)
 {
@@ -528,6 +610,7 @@ main(void)
 	test_expire_step();
 	test_batch();
 	test_dump();
+	test_full_disk();
 	remove_all();
 	rmdir(dir);
 	return done_testing();
