@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential autoconf automake pkg-config perl
       libev-dev libudns-dev libtdb-dev libidn2-dev tdb-tools uthash-dev
       libnet-dns-perl libio-socket-ip-perl swaks exim4-daemon-heavy
-      mandoc groff-base"
+      mandoc groff-base
+      clang libclang-rt-14-dev"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
