@@ -15,7 +15,6 @@
 
 #include "config.h"
 #include "confval.h"
-#include "session.h"
 #include "xmalloc.h"
 
 #define LINE_MAX_BYTES  4096    /* longer config lines are an error */
@@ -410,7 +409,7 @@ static const struct key keys[] = {
 	    1, 1000, 0 },
 	{ "max_callouts", set_uint, OFF(max_callouts), "1000", 1, 1000000, 0 },
 	{ "max_rcpt_per_session", set_uint, OFF(max_rcpt_per_session), "10",
-	    1, SESS_MAX_RCPT, 0 },
+	    1, CONFIG_MAX_RCPT, 0 },
 	{ "skip_domains", set_domains, OFF(skip_domains), "", 0, 0,
 	    OWN_STRLIST },
 	{ "routes", set_routes, 0, "", 0, 0, 0 },
@@ -663,9 +662,9 @@ config_check(const struct config *c, char *err, size_t errlen)
 		return -1;
 	}
 	if (c->max_rcpt_per_session < 1 ||
-	    c->max_rcpt_per_session > SESS_MAX_RCPT) {
+	    c->max_rcpt_per_session > CONFIG_MAX_RCPT) {
 		snprintf(err, errlen, "max_rcpt_per_session must be from 1 "
-		    "to %d", SESS_MAX_RCPT);
+		    "to %d", CONFIG_MAX_RCPT);
 		return -1;
 	}
 	if (c->socket == NULL || c->socket[0] == '\0') {

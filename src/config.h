@@ -9,18 +9,15 @@
 #include <stddef.h>
 #include "netaddr.h"
 #include "address.h"
+#include "route.h"
+
+/* Most recipients one callout session may carry (max_rcpt_per_session
+ * bound); session.c asserts its own room is at least this. */
+#define CONFIG_MAX_RCPT 100
 
 struct strlist {
 	size_t n;
 	char **v;               /* each malloc'd */
-};
-
-struct route {
-	char domain[ADDR_DOMAIN_MAX + 1];       /* lower-cased */
-	char host[ADDR_DOMAIN_MAX + 1];         /* host name, or "" when literal */
-	int literal;                            /* [ip]: ip is valid */
-	struct netaddr ip;
-	int port;                               /* 0 = use smtp_port */
 };
 
 struct config {

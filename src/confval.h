@@ -10,8 +10,8 @@
 #define SAVD_CONFVAL_H
 
 #include <stddef.h>
-#include "config.h"
 #include "netaddr.h"
+#include "route.h"
 
 #define CONFVAL_DAY             86400u
 #define CONFVAL_ITEM_MAX        1024    /* one list entry, with its NUL */

@@ -14,6 +14,8 @@
 
 #include "session.h"
 #include "replyclass.h"
+#include "config.h"
+_Static_assert(CONFIG_MAX_RCPT <= SESS_MAX_RCPT, "config allows more rcpts");
 
 static const char *const state_names[SS__COUNT] = {
 	[SS_GREETING] = "greeting", [SS_EHLO] = "ehlo", [SS_HELO] = "helo",
