@@ -38,6 +38,7 @@ noquit2.test       MX   10 mx.noquit.test
 mx.noquit.test     A    127.0.0.29
 relay.test         MX   10 mx.relay.test
 mx.relay.test      A    127.0.0.30
+fronted.test       MX   10 mx2.grey.test
 drip.test          MX   10 mx.drip.test
 mx.drip.test       A    127.0.0.31
 EOF
@@ -67,7 +68,8 @@ my $d = start_savd(dir => $dir, dns => $dns, smtp => $smtp, conf => {
 	answer_timeout => '10s',
 	host_concurrency => 1,
 	max_rcpt_per_session => 3,
-	routes => 'routed.test=[127.0.0.21]:' . $smtp->port,
+	routes => 'routed.test=[127.0.0.21]:' . $smtp->port .
+	    ', fronted.test=[127.0.0.21]:' . $smtp->port,
 });
 
 sub expect {
@@ -144,6 +146,12 @@ expect('the call-forward through routes is not answered by that record',
     'RECIPIENT <bob@routed.test>',
     result => 'ok', reason => 'accepted', source => 'callout',
     mx => qr/127\.0\.0\.21/);
+
+expect('a catch-all host in front of a routed domain: catchall for senders',
+    'SENDER <x@fronted.test>', result => 'unknown', reason => 'catchall');
+expect('... says nothing about the call-forward through routes',
+    'RECIPIENT <unknown9@fronted.test>', result => 'fail',
+    reason => 'rejected', source => 'callout', mx => qr/127\.0\.0\.21/);
 
 # ------------------------------------------------ 452 (3c)
 
