@@ -6,7 +6,10 @@
 # text for a rejected one, 451 for greylisting, the null sender, recipient
 # call-forward through `routes`, and what happens when savd is out of
 # reach (socket missing, socket not permitted, no answer in time) with the
-# fail-open and the fail-closed choice.
+# fail-open and the fail-closed choice.  And the proof that matters
+# most (PROTOCOL.md 3b): a sender whose MX blocks us (554 5.7.1 ... blocked
+# using zen.spamhaus.org) is accepted, one whose MX says 550 5.1.1 user
+# unknown is rejected.
 #
 # As root, Exim runs the ACLs as its own user (Debian-exim), so the socket
 # is set up as in production (mode 0660, socket_group Debian-exim); the
@@ -18,7 +21,10 @@ use warnings;
 use FindBin;
 use lib "$FindBin::Bin/lib";
 use File::Copy qw(copy);
+use IO::Select;
+use IO::Socket::INET;
 use IO::Socket::UNIX;
+use POSIX ();
 use Socket qw(SOCK_STREAM);
 use Test::More;
 use Time::HiRes qw(time);
@@ -38,8 +44,23 @@ my $dns = start_dns(<<'EOF');
 good.test       MX 10 mx.good.test
 mx.good.test    A  127.0.0.2
 nullmx.test     MX 0 .
+blocked.test    MX 10 mx.blocked.test
+mx.blocked.test A  127.0.0.6
+nouser.test     MX 10 mx.nouser.test
+mx.nouser.test  A  127.0.0.7
 EOF
 my $smtp = start_smtp(listen => ['127.0.0.2', '127.0.0.4']);
+
+# Two more mail hosts on the fixture's port (savd has one smtp_port), with
+# replies the fixture has no profile for: 127.0.0.6 answers every RCPT
+# with Spamhaus' wording as Postfix gives it (the MX blocks us, it says
+# nothing about the address), 127.0.0.7 with a plain user unknown.
+my %RCPT_REPLY = (
+	'127.0.0.6' => '554 5.7.1 Service unavailable; Client host'
+	    . ' [127.0.0.1] blocked using zen.spamhaus.org',
+	'127.0.0.7' => '550 5.1.1 <%s>: user unknown',
+);
+my $replier = start_replier($smtp->port, \%RCPT_REPLY);
 
 # The production socket set-up as root; our own socket otherwise (or, as
 # root without Debian's Exim user, a socket open to everybody).
@@ -49,7 +70,7 @@ my %sockconf = !$root ? (socket_mode => '0600')
     : (socket_mode => '0666');
 my $d = start_savd(dns => $dns, smtp => $smtp, conf => {
 	%sockconf,
-	routes => 'relay.test=[127.0.0.4]',
+	routes => 'relay.test=[127.0.0.4], blockedrelay.test=[127.0.0.6]',
 });
 my $dir = $d->dir;
 chmod(0711, $dir);      # Exim's user must reach the socket and its config
@@ -84,7 +105,7 @@ primary_hostname = exim.test
 spool_directory = $dir/spool
 log_file_path = $dir/log/%slog
 domainlist local_domains = exim.test
-domainlist relay_to_domains = relay.test
+domainlist relay_to_domains = relay.test : blockedrelay.test
 acl_smtp_mail = acl_check_mail
 acl_smtp_rcpt = acl_check_rcpt
 
@@ -207,6 +228,37 @@ like($r->[3], qr/^550 5\.1\.1 <unknown5\@good\.test>:/,
     '... the RCPT gets the 550 for the sender');
 like($r->[6], qr/^250 /, '... and a good sender\'s RCPT 250');
 
+# --- a sender whose MX blocks us is accepted; one whose MX says the user
+# is unknown is rejected (PROTOCOL.md 3b: only what speaks about the
+# address may become fail).  Fail open and fail closed alike: "unknown"
+# is an answer, not savd being down.
+for my $c ([$open, 'fail open'], [$closed, 'fail closed']) {
+	($by, $err) = mail_replies($c->[0], undef, 'someone@blocked.test',
+	    'someone@nouser.test');
+	like($by->{'someone@blocked.test'}, qr/^250 /, "$c->[1]: a sender whose"
+	    . ' MX blocks us (554 5.7.1 ... blocked using zen.spamhaus.org)'
+	    . ' is ACCEPTED')
+	    or diag("Exim answered: $by->{'someone\@blocked.test'}");
+	is($by->{'someone@nouser.test'},
+	    '550 5.1.1 <someone@nouser.test>: user unknown',
+	    "$c->[1]: a sender whose MX says 550 5.1.1 user unknown is"
+	    . ' rejected with that reply');
+	unlike($err, qr/rejected MAIL <someone\@blocked\.test>/,
+	    "$c->[1]: ... and no rejection is logged for the blocked one");
+}
+my $ans = $d->query('SENDER <someone@blocked.test>');
+diag("savd: SENDER <someone\@blocked.test> -> " . ($ans // '(none)'));
+fields_ok('savd\'s own answer for the sender whose MX blocks us: unknown'
+    . ' blocked, code 554', $ans, result => 'unknown', reason => 'blocked',
+    code => 554, text => qr/blocked using zen\.spamhaus\.org/);
+ok((grep { /^RCPT TO:<someone\@blocked\.test>$/ } replier_commands($replier,
+    '127.0.0.6')), '... the callout reached the MX that blocks us');
+($r, $err) = exim_bh($open, ['MAIL FROM:<alice@good.test>',
+    'RCPT TO:<bob@blockedrelay.test>']);
+like($r->[3], qr/^250 /, 'call-forward to a relay host that blocks us:'
+    . ' the recipient is accepted')
+    or diag("Exim answered: $r->[3]");
+
 # --- savd out of reach
 ($by, $err) = mail_replies($missing_open, undef, 'unknown2@good.test');
 like($by->{'unknown2@good.test'}, qr/^250 /,
@@ -268,3 +320,68 @@ SKIP: {
 
 note(sprintf('Exim checks took %.1fs', time - $t0));
 done_testing();
+
+# A minimal SMTP server on $port of each address in %$reply (a child of
+# this test, killed at exit like the fixtures, and gone when the test is):
+# 220, EHLO/HELO 250 (no PIPELINING), MAIL 250, RCPT the address's reply
+# (%s is the address), QUIT 221.  One connection at a time; every line is
+# logged as "IP C: ..." / "IP S: ...".
+sub start_replier {
+	my ($port, $reply) = @_;
+	my $log = "$dir/replier.log";
+	my @ls = map { IO::Socket::INET->new(LocalAddr => $_, LocalPort => $port,
+	    Listen => 16, ReuseAddr => 1) or die "replier $_:$port: $!" }
+	    sort keys %$reply;
+	my $parent = $$;
+	my $pid = fork() // die "fork: $!";
+	if ($pid) {
+		$Savd::CHILDREN{$pid} = 'replier';
+		close($_) for @ls;
+		return { pid => $pid, log => $log };
+	}
+	$SIG{TERM} = sub { POSIX::_exit(0) };
+	open(my $lf, '>>', $log) or POSIX::_exit(1);
+	$lf->autoflush(1);
+	my $sel = IO::Select->new(@ls);
+	while (getppid() == $parent) {
+		for my $l ($sel->can_read(0.25)) {
+			my $c = $l->accept or next;
+			$c->autoflush(1);
+			my $ip = $c->sockhost;
+			print $lf "CONNECT $ip\n";
+			my $say = sub {
+				print $c "$_[0]\r\n";
+				print $lf "$ip S: $_[0]\n";
+			};
+			$say->('220 mx.test ESMTP');
+			my $cs = IO::Select->new($c);
+			while ($cs->can_read(5)) {
+				my $line = <$c>;
+				last unless defined $line;
+				$line =~ s/\r?\n\z//;
+				print $lf "$ip C: $line\n";
+				if ($line =~ /^(EHLO|HELO)\b/i) {
+					$say->('250-mx.test');
+					$say->('250 ENHANCEDSTATUSCODES');
+				} elsif ($line =~ /^MAIL\b/i) {
+					$say->('250 2.1.0 Ok');
+				} elsif ($line =~ /^RCPT TO:\s*<([^>]*)>/i) {
+					$say->(sprintf($reply->{$ip}, $1));
+				} elsif ($line =~ /^QUIT\b/i) {
+					$say->('221 2.0.0 Bye');
+					last;
+				} else {
+					$say->('250 2.0.0 Ok');
+				}
+			}
+			close($c);
+		}
+	}
+	POSIX::_exit(0);
+}
+
+sub replier_commands {
+	my ($rp, $ip) = @_;
+	return map { /^\Q$ip\E C: (.*)$/ ? $1 : () }
+	    split(/\n/, slurp($rp->{log}));
+}
