@@ -20,12 +20,14 @@ enum dns_result {
 	                           garbled */
 };
 
-#define DNS_MAX_MX      64      /* MX records kept from one answer */
 #define DNS_MAX_ADDR    16      /* addresses kept per host and family */
 
 struct dnsq;
 
-/* mx[i].name points into storage valid only during the callback. */
+/*
+ * mx[0..n) holds every MX record of the answer, in wire order; mx and the
+ * names it points to are valid only during the callback.
+ */
 typedef void dnsq_mx_fn(void *arg, enum dns_result, const struct mx_in *mx,
     size_t n);
 typedef void dnsq_addr_fn(void *arg, enum dns_result, const struct netaddr *a,

@@ -4,8 +4,10 @@
  * (PROTOCOL.md 3a).
  *
  * Must not: resolve names, touch the network or draw its own random
- * numbers (rnd is passed in, so tests can drive it).  The answer comes
- * from a remote DNS server: every name and count is bounded here.
+ * numbers (rnd is passed in, so tests can drive it), or cut the input
+ * before it is sorted: the preferred MX may come last (PROTOCOL.md 3d).
+ * The answer comes from a remote DNS server: every name is bounded here;
+ * the count is bounded by the datagram it came in.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -13,8 +15,6 @@
 #include "mxlist.h"
 #include "xmalloc.h"
 
-/* Hosts considered from one answer; a UDP answer holds far fewer. */
-#define MXLIST_IN_MAX	1024
 #define HOST_MAX	253	/* RFC 1035 name, in text, without the dot */
 
 static int
@@ -141,8 +141,6 @@ mxlist_build(const struct mx_in *in, size_t n, struct mx_host *out,
 	struct mx_host *h;
 	size_t i, m = 0, nnull = 0;
 
-	if (n > MXLIST_IN_MAX)
-		n = MXLIST_IN_MAX;
 	if (n == 0)
 		return 0;
 	h = xcalloc(n, sizeof(*h));

@@ -2,7 +2,9 @@
  * resolve.c - domain -> ordered, filtered targets (PROTOCOL.md 3a).
  *
  * MX lookup; NODATA means the implicit MX (the domain itself, RFC 5321
- * 5.1); a lone null MX is `fail nullmx`.  Every host's A and AAAA are
+ * 5.1), and only a real NODATA does (a CNAME loop or an answer about
+ * another name is dns.c's TEMPFAIL); a lone null MX is `fail nullmx`.
+ * Every MX record is sorted before the cut to max_mx_hosts.  Every host's A and AAAA are
  * looked up in parallel; addresses are kept in MX order, IPv4 first, and
  * checked once here so that the callout connects to exactly what was
  * checked.  What is refused: loopback, private, reserved... (`fail
@@ -283,13 +285,15 @@ on_mx(void *arg, enum dns_result res, const struct mx_in *in, size_t n)
 		    r->domain);
 		return;
 	}
-	if (res == DNSR_TEMPFAIL) {
+	/* An answer without records is not NODATA: dns.c says NODATA only
+	 * when the reply really says so (PROTOCOL.md 3d). */
+	if (res == DNSR_TEMPFAIL || (res == DNSR_OK && n == 0)) {
 		finish_verdict(r, RES_DEFER, R_DNSFAIL,
 		    "MX lookup for %s failed temporarily", r->domain);
 		return;
 	}
 	hosts = xcalloc(cap, sizeof(*hosts));
-	if (res == DNSR_NODATA || n == 0) {
+	if (res == DNSR_NODATA) {
 		/* RFC 5321 5.1: the domain is its own mail host. */
 		strcpy(hosts[0].name, r->domain);
 		nh = 1;

@@ -245,6 +245,36 @@ test_cap(void)
 	    "cap 0, no output array: none");
 }
 
+/*
+ * Every record counts, however many: the preferred one, last in wire
+ * order, comes first (an answer from a 64 KB datagram holds ~4000).
+ */
+static void
+test_many(void)
+{
+	static const size_t counts[] = { 65, 70, 1100, 4000 };
+	struct mx_host out[5];
+
+	for (size_t c = 0; c < N(counts); c++) {
+		size_t n = counts[c];
+		struct mx_in *in = calloc(n, sizeof(*in));
+		char (*names)[32] = calloc(n, sizeof(*names));
+		unsigned seed = 7;
+
+		for (size_t i = 0; i < n; i++) {
+			snprintf(names[i], sizeof(names[i]), "mx%zu.example", i);
+			in[i].pref = i == n - 1 ? 5 : 20;
+			in[i].name = names[i];
+		}
+		is_int(mxlist_build(in, n, out, N(out), lcg, &seed), 5,
+		    "many: %zu records, cut to the cap after sorting", n);
+		ok(strcmp(out[0].name, names[n - 1]) == 0 && out[0].pref == 5,
+		    "many: %zu records, the preferred last one first", n);
+		free(in);
+		free(names);
+	}
+}
+
 static void
 parse_or_die(const char *s, struct netaddr *a)
 {
@@ -335,6 +365,7 @@ main(void)
 	test_nullmx();
 	test_names();
 	test_cap();
+	test_many();
 	test_targets();
 	test_allow();
 	return done_testing();

@@ -24,6 +24,10 @@
 #   CRAFTED   (reply whose question name is a compression pointer)
 #   GARBAGE   (random bytes after the query id)
 #   DELAY N [types]  (answer normally after N seconds)
+#   RAW TYPE HEX...  (to a TYPE query, or any with TYPE "*": exactly these
+#                     bytes, whitespace in the hex ignored, with the first
+#                     two replaced by the query id; for replies that
+#                     Net::DNS would refuse to build)
 # A name that is not in the zone at all gives NXDOMAIN; a name with no
 # record of the asked type gives NOERROR with no answer (NODATA) and an SOA
 # in the authority section.  Answers carry AA.
@@ -134,7 +138,15 @@ sub load_zone {
 		$type = uc($type // '');
 		$data //= '';
 		my $n = norm($name);
-		if ($PSEUDO{$type}) {
+		if ($type eq 'RAW') {
+			my ($qt, $hex) = split(/\s+/, $data, 2);
+			$hex = join('', split(/\s+/, $hex // ''));
+			if (!defined $qt || $hex !~ /^(?:[0-9a-fA-F]{2}){2,}$/) {
+				warn "$0: $file:$.: RAW needs a type and hex\n";
+				return;
+			}
+			$z{$n}{raw}{uc $qt} = pack('H*', $hex);
+		} elsif ($PSEUDO{$type}) {
 			push @{ $z{$n}{pseudo}{$type} }, split(/\s+/, $data);
 		} elsif ($REAL{$type}) {
 			push @{ $z{$n}{rr}{$type} }, $data;
@@ -161,6 +173,13 @@ sub pseudo_for {
 	return;
 }
 
+# The RAW reply scripted for (name, qtype), if any.
+sub raw_for {
+	my ($name, $qtype) = @_;
+	my $raw = exists $zone->{$name} && $zone->{$name}{raw} or return;
+	return $raw->{$qtype} // $raw->{'*'};
+}
+
 sub handle {
 	my ($buf, $peer) = @_;
 	my $q = eval { Net::DNS::Packet->new(\$buf) };
@@ -169,6 +188,10 @@ sub handle {
 	my $qname = norm($question->qname);
 	my $qtype = uc $question->qtype;
 	logline("$qname $qtype");
+	if (my $raw = raw_for($qname, $qtype)) {
+		$sock->send(substr($buf, 0, 2) . substr($raw, 2), 0, $peer);
+		return;
+	}
 	my ($pseudo, $secs) = pseudo_for($qname, $qtype);
 	$pseudo //= '';
 	return if $pseudo eq 'TIMEOUT';
