@@ -1,13 +1,16 @@
 /*
  * smtpreply.c - assembles one SMTP reply from its lines: checks the code
  * and the separator, keeps the code equal across lines, joins and
- * sanitises the text, and recognises "slow down" replies.
+ * sanitises the text (dropping the enhanced code that continuation lines
+ * repeat), and recognises "slow down" replies.
  * Pure: no I/O, no allocation.  Must not trust anything in a line: every
- * length is bounded here, the text never holds a control byte.
+ * length is bounded here (SMTPREPLY_MAX_BYTES per reply), the text never
+ * holds a control byte.
  */
 #include <stddef.h>
 #include <string.h>
 
+#include "replyclass.h"
 #include "smtpreply.h"
 
 /*
@@ -34,7 +37,10 @@ smtpreply_reset(struct smtp_reply *r)
 {
 	r->code = 0;
 	r->nlines = 0;
+	r->bytes = 0;
 	r->tlen = 0;
+	r->esclen = 0;
+	r->esc[0] = '\0';
 	r->text[0] = '\0';
 }
 
@@ -95,6 +101,52 @@ add_text(struct smtp_reply *r, const char *p, size_t len)
 	r->text[r->tlen] = '\0';
 }
 
+/* Length of the enhanced status code "c.sss.ddd" that p (len bytes)
+ * starts with, followed by a space or the end; 0 if none. */
+static size_t
+esc_len(const char *p, size_t len)
+{
+	char tmp[SMTPREPLY_ESC_MAX];
+	int c, s, d;
+	size_t n = 0;
+
+	while (n < len && n < sizeof(tmp) - 1 &&
+	    ((p[n] >= '0' && p[n] <= '9') || p[n] == '.')) {
+		tmp[n] = p[n];
+		n++;
+	}
+	if (n == 0 || (n < len && p[n] != ' ') || tmp[n - 1] == '.')
+		return 0;
+	tmp[n] = '\0';
+	return reply_enhanced(tmp, &c, &s, &d) ? n : 0;
+}
+
+/*
+ * A line's text: the first one's enhanced code is remembered; later lines
+ * that repeat it lose it, so "550-5.1.1 a" "550 5.1.1 b" reads "5.1.1 a b"
+ * (PROTOCOL.md 3b).
+ */
+static void
+add_line_text(struct smtp_reply *r, const char *p, size_t len)
+{
+	size_t n = esc_len(p, len);
+
+	if (r->esclen == 0 && r->tlen == 0 && n > 0) {
+		memcpy(r->esc, p, n);
+		r->esc[n] = '\0';
+		r->esclen = n;
+	} else if (r->esclen > 0 && n == r->esclen &&
+	    memcmp(p, r->esc, n) == 0) {
+		p += n;
+		len -= n;
+		while (len > 0 && *p == ' ') {
+			p++;
+			len--;
+		}
+	}
+	add_text(r, p, len);
+}
+
 enum smtpreply_status
 smtpreply_feed(struct smtp_reply *r, const char *line, size_t len)
 {
@@ -105,12 +157,14 @@ smtpreply_feed(struct smtp_reply *r, const char *line, size_t len)
 		return SR_BAD;
 	if (r->nlines > 0 && code != r->code)
 		return SR_BAD;
-	if (r->nlines >= SMTPREPLY_MAX_LINES)
+	if (len > SMTPREPLY_MAX_BYTES - 2 ||
+	    r->bytes > SMTPREPLY_MAX_BYTES - 2 - len)
 		return SR_BAD;
+	r->bytes += len + 2;
 	r->code = code;
 	r->nlines++;
 	if (len > 4)
-		add_text(r, line + 4, len - 4);
+		add_line_text(r, line + 4, len - 4);
 	return last ? SR_DONE : SR_MORE;
 }
 

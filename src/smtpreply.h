@@ -8,20 +8,32 @@
 #include <stddef.h>
 #include "verdict.h"
 
-#define SMTPREPLY_MAX_LINES 64
+/*
+ * One reply may hold this many bytes, CRLFs included, over all its lines.
+ * Real EHLO replies list dozens of extensions; a line count would refuse
+ * them, a byte count bounds the work whatever the lines look like.
+ */
+#define SMTPREPLY_MAX_BYTES (16 * 1024)
+#define SMTPREPLY_ESC_MAX 12            /* "5.123.123" and a NUL, rounded */
 
 struct smtp_reply {
 	int code;                       /* 0 until the first line */
 	int nlines;
+	size_t bytes;                   /* of all lines so far, CRLF counted */
 	size_t tlen;
-	char text[SAV_TEXT_MAX];        /* lines' text joined by " ", sanitised */
+	size_t esclen;                  /* length of esc, 0 if none */
+	char esc[SMTPREPLY_ESC_MAX];    /* enhanced code of the first text */
+	char text[SAV_TEXT_MAX];        /* lines' text joined by " ", sanitised;
+	                                   the enhanced code repeated at the
+	                                   start of later lines dropped */
 };
 
 enum smtpreply_status {
 	SR_MORE,        /* continuation line ("250-..."), wait for more */
 	SR_DONE,        /* last line seen; code and text final */
 	SR_BAD,         /* not SMTP: no 3-digit code 200..599, bad separator,
-	                   code changed between lines, too many lines */
+	                   code changed between lines, over
+	                   SMTPREPLY_MAX_BYTES */
 };
 
 void smtpreply_reset(struct smtp_reply *r);

@@ -120,6 +120,26 @@ set_remote(struct verdict *v, enum sav_result res, enum sav_reason why,
 	v->text[sizeof(v->text) - 1] = '\0';
 }
 
+/* A 5xx to MAIL or RCPT, by whose statement it is (PROTOCOL.md 3b). */
+static void
+from_classified(struct verdict *v, enum reply_about about, int code,
+    const char *text)
+{
+	static const struct {
+		enum sav_result res;
+		enum sav_reason why;
+	} by_about[ABOUT__COUNT] = {
+		[ABOUT_ADDRESS] = { RES_FAIL, R_REJECTED },
+		[ABOUT_NULLSENDER] = { RES_FAIL, R_NULLSENDER },
+		[ABOUT_US] = { RES_UNKNOWN, R_BLOCKED },
+		[ABOUT_QUOTA] = { RES_UNKNOWN, R_MAILBOXFULL },
+	};
+
+	if ((unsigned)about >= ABOUT__COUNT)
+		about = ABOUT_US;       /* when unsure, never fail */
+	set_remote(v, by_about[about].res, by_about[about].why, code, text);
+}
+
 int
 verdict_from_reply(struct verdict *v, enum smtp_stage stage, int code,
     const char *text)
@@ -149,14 +169,20 @@ verdict_from_reply(struct verdict *v, enum smtp_stage stage, int code,
 	switch (stage) {
 	case STAGE_GREETING:
 	case STAGE_HELO:
-	case STAGE_MAIL_SENDER:
 		set_remote(v, RES_UNKNOWN, R_BLOCKED, code, text);
 		return 1;
-	case STAGE_MAIL:
-		set_remote(v, RES_FAIL, R_NULLSENDER, code, text);
-		return 1;
 	case STAGE_RCPT:
-		set_remote(v, RES_FAIL, R_REJECTED, code, text);
+		if (reply_too_many_rcpts(code, text)) {
+			/* RFC 5321 4.5.3.1.10: a 552 "too many recipients"
+			 * refused nothing; like a 452, try again. */
+			set_remote(v, RES_DEFER, R_TEMPFAIL, code, text);
+			return 0;
+		}
+		/* FALLTHROUGH */
+	case STAGE_MAIL:
+	case STAGE_MAIL_SENDER:
+		from_classified(v, reply_classify(stage, code, text), code,
+		    text);
 		return 1;
 	default:                /* EHLO: fall back to HELO; PROBE: no news */
 		return -1;

@@ -5,6 +5,8 @@
 #ifndef SAVD_VERDICT_H
 #define SAVD_VERDICT_H
 
+#include "replyclass.h"         /* enum smtp_stage, reply_classify() */
+
 #define SAV_TEXT_MAX 400        /* sanitised remote text kept, bytes + NUL */
 #define SAV_MX_MAX   320        /* "host[ip]" */
 
@@ -30,14 +32,6 @@ enum sav_reason {
 };
 
 enum sav_source { SRC_NONE, SRC_CALLOUT, SRC_CACHE, SRC_DNS, SRC_POLICY, SRC__COUNT };
-
-/* Where in the SMTP dialogue a reply was received. */
-enum smtp_stage {
-	STAGE_GREETING, STAGE_EHLO, STAGE_HELO,
-	STAGE_MAIL,             /* MAIL FROM:<> (null sender) */
-	STAGE_MAIL_SENDER,      /* MAIL FROM:<x@y>: 5xx is unknown blocked */
-	STAGE_RCPT, STAGE_PROBE, STAGE__COUNT
-};
 
 /* Failures that are not replies. */
 enum smtp_failure {
@@ -77,10 +71,14 @@ void verdict_set(struct verdict *v, enum sav_result, enum sav_reason,
  * caller must move on to the next host (v filled with the defer verdict to
  * remember: tempfail with the remote's code), and -1 when the dialogue goes
  * on normally (2xx/3xx at greeting, EHLO, MAIL; v untouched).
- * Rules (PROTOCOL.md 3 and 3a):
- *   2xx RCPT -> ok accepted; 5xx RCPT -> fail rejected; 5xx MAIL -> fail
- *   nullsender; 5xx greeting or HELO (after EHLO failed) -> unknown blocked;
- *   5xx EHLO -> -1 (caller falls back to HELO); 4xx anywhere -> 0 tempfail.
+ * Rules (PROTOCOL.md 3, 3a and 3b):
+ *   2xx RCPT -> ok accepted; 4xx anywhere -> 0 tempfail; 5xx greeting or
+ *   HELO (after EHLO failed) -> unknown blocked; 5xx EHLO -> -1 (caller
+ *   falls back to HELO).  A 5xx to MAIL or RCPT goes by reply_classify():
+ *   about the address -> fail rejected (RCPT only), the null sender -> fail
+ *   nullsender, us -> unknown blocked, over quota -> unknown mailboxfull,
+ *   always with the remote's code.  A 5xx to RCPT that only says "too many
+ *   recipients" (reply_too_many_rcpts) -> 0 tempfail, as a 452.
  *   Codes outside 200..599 are treated as garbled by the caller.
  * PROBE: 2xx -> unknown catchall (1); anything else -> -1 (the real answer
  * stands).

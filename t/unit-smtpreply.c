@@ -46,6 +46,33 @@ static const struct {
 	{ "garbage after continuation", { "250-a", "junk" }, SR_BAD, 0, NULL },
 	{ "control bytes dropped", { "250 a\x01" "b\x7f" "c\x80\xff" "d\t" },
 	    SR_DONE, 250, "abcd" },
+	/* PROTOCOL.md 3b: the enhanced code repeated on continuations goes. */
+	{ "joined Gmail reply", {
+	    "550-5.1.1 The email account that you tried to reach does not exist. "
+	    "Please try",
+	    "550-5.1.1 double-checking the recipient's email address for typos or",
+	    "550-5.1.1 unnecessary spaces. Learn more at",
+	    "550 5.1.1 https://support.google.com/mail/?p=NoSuchUser "
+	    "d72si22370812qhc.8 - gsmtp" }, SR_DONE, 550,
+	    "5.1.1 The email account that you tried to reach does not exist. "
+	    "Please try double-checking the recipient's email address for typos "
+	    "or unnecessary spaces. Learn more at "
+	    "https://support.google.com/mail/?p=NoSuchUser d72si22370812qhc.8 - "
+	    "gsmtp" },
+	{ "continuation code alone", { "552-5.2.2 over quota", "552 5.2.2" },
+	    SR_DONE, 552, "5.2.2 over quota" },
+	{ "a different code stays", { "550-5.1.1 a", "550 5.7.1 b" }, SR_DONE,
+	    550, "5.1.1 a 5.7.1 b" },
+	{ "code-like prefix stays", { "550-5.1.1 a", "550 5.1.10 b" }, SR_DONE,
+	    550, "5.1.1 a 5.1.10 b" },
+	{ "code glued to text stays", { "550-5.1.1 a", "550 5.1.1b" }, SR_DONE,
+	    550, "5.1.1 a 5.1.1b" },
+	{ "first code after empty line", { "550-", "550-5.1.1 a", "550 5.1.1 b" },
+	    SR_DONE, 550, "5.1.1 a b" },
+	{ "no code on the first line", { "550-a", "550 5.1.1 b" }, SR_DONE, 550,
+	    "a 5.1.1 b" },
+	{ "single line keeps its code", { "550 5.1.1 5.1.1 x" }, SR_DONE, 550,
+	    "5.1.1 5.1.1 x" },
 };
 
 static void
@@ -90,28 +117,50 @@ test_binary(void)
 static void
 test_limits(void)
 {
-	char big[2000];
+	static char big[SMTPREPLY_MAX_BYTES + 8];
 	struct smtp_reply r;
+	size_t used;
 	int i, st = SR_MORE;
 
+	/* Issue 9: real EHLO replies run past 64 lines; bytes bound them. */
 	smtpreply_reset(&r);
-	for (i = 0; i < SMTPREPLY_MAX_LINES - 1; i++)
-		st = smtpreply_feed(&r, "250-x", 5);
-	is_int(st, SR_MORE, "%d continuation lines: more",
-	    SMTPREPLY_MAX_LINES - 1);
-	is_int(smtpreply_feed(&r, "250 x", 5), SR_DONE,
-	    "%d lines: done", SMTPREPLY_MAX_LINES);
+	for (i = 0; i < 69; i++)
+		st = smtpreply_feed(&r, "250-X-EXTENSION-KEYWORD", 23);
+	is_int(st, SR_MORE, "69 continuation lines: more");
+	is_int(smtpreply_feed(&r, "250 HELP", 8), SR_DONE, "70-line EHLO: done");
+	is_int(r.nlines, 70, "70-line EHLO: 70 lines");
 
-	smtpreply_reset(&r);
-	for (i = 0; i < SMTPREPLY_MAX_LINES; i++)
-		st = smtpreply_feed(&r, "250-x", 5);
-	is_int(st, SR_MORE, "%d continuation lines: more", SMTPREPLY_MAX_LINES);
-	is_int(smtpreply_feed(&r, "250 x", 5), SR_BAD, "one line too many: bad");
-
+	/* 16 KiB of reply, CRLFs counted, and not one byte more. */
 	memset(big, 'y', sizeof(big));
 	memcpy(big, "250-", 4);
 	smtpreply_reset(&r);
-	is_int(smtpreply_feed(&r, big, sizeof(big)), SR_MORE, "long line: more");
+	for (used = 0; used + 1000 + 2 <= SMTPREPLY_MAX_BYTES; used += 1002)
+		st = smtpreply_feed(&r, big, 1000);
+	is_int(st, SR_MORE, "%zu bytes: more", used);
+	big[3] = ' ';
+	is_int(smtpreply_feed(&r, big, SMTPREPLY_MAX_BYTES - used - 2), SR_DONE,
+	    "exactly %d bytes: done", SMTPREPLY_MAX_BYTES);
+	is_int(r.bytes, SMTPREPLY_MAX_BYTES, "bytes counted with CRLF");
+	smtpreply_reset(&r);
+	big[3] = '-';
+	for (used = 0; used + 1000 + 2 <= SMTPREPLY_MAX_BYTES; used += 1002)
+		smtpreply_feed(&r, big, 1000);
+	big[3] = ' ';
+	is_int(smtpreply_feed(&r, big, SMTPREPLY_MAX_BYTES - used - 1), SR_BAD,
+	    "one byte over %d: bad", SMTPREPLY_MAX_BYTES);
+	smtpreply_reset(&r);
+	is_int(smtpreply_feed(&r, big, SMTPREPLY_MAX_BYTES + 8), SR_BAD,
+	    "one line over the bound: bad");
+	smtpreply_reset(&r);
+	for (i = 0; i < 10000 && st != SR_BAD; i++)
+		st = smtpreply_feed(&r, "250-", 4);
+	is_int(st, SR_BAD, "empty lines end too (%d lines)", i);
+	ok(i <= SMTPREPLY_MAX_BYTES / 6 + 1, "empty lines: bounded by bytes");
+
+	memset(big, 'y', 2000);
+	memcpy(big, "250-", 4);
+	smtpreply_reset(&r);
+	is_int(smtpreply_feed(&r, big, 2000), SR_MORE, "long line: more");
 	is_int(r.tlen, SAV_TEXT_MAX - 1, "long line: capped");
 	is_int(strlen(r.text), SAV_TEXT_MAX - 1, "long line: NUL at the cap");
 	is_int(smtpreply_feed(&r, "250 more", 8), SR_DONE, "after cap: done");
