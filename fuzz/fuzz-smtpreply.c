@@ -1,8 +1,8 @@
 /*
  * fuzz-smtpreply.c - reply assembly from remote lines (smtpreply.c).
  * Invariants: the assembled text is printable ASCII within its buffer,
- * a finished reply has a code 200..599 and at most SMTPREPLY_MAX_LINES
- * lines, and the sanitiser keeps printable bytes only.
+ * a finished reply has a code 200..599 and at most SMTPREPLY_MAX_BYTES
+ * bytes, and the sanitiser keeps printable bytes only.
  */
 #include <stdint.h>
 #include <string.h>
@@ -17,7 +17,9 @@ check_reply(const struct smtp_reply *r)
 	CHECK(fz_terminated(r->text, sizeof(r->text)));
 	CHECK(strlen(r->text) == r->tlen);
 	CHECK(fz_printable(r->text, r->tlen));
-	CHECK(r->nlines >= 0 && r->nlines <= SMTPREPLY_MAX_LINES);
+	CHECK(r->nlines >= 0);
+	CHECK(r->esclen < sizeof(r->esc));
+	CHECK(fz_printable(r->esc, r->esclen));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -40,6 +42,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			continue;
 		if (st == SR_DONE) {
 			CHECK(r.code >= 200 && r.code <= 599);
+			CHECK(r.bytes <= SMTPREPLY_MAX_BYTES);
 			(void)smtpreply_says_backoff(r.code, r.text);
 		}
 		smtpreply_reset(&r);
