@@ -553,20 +553,20 @@ cache_flush_all(struct cache *c)
 }
 
 struct flush_arg {
-	const char *domain;
-	size_t dlen;
+	cache_match_fn *match;
+	void *arg;
 	unsigned long removed;
 	int failed;
 };
 
 static int
-flush_domain_cb(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
-    void *arg)
+flush_cb(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data, void *arg)
 {
 	struct flush_arg *fa = arg;
+	struct record r;
+	int ok = record_decode(data.dptr, data.dsize, &r) == 0;
 
-	(void)data;
-	if (!record_key_in_domain(key.dptr, key.dsize, fa->domain))
+	if (!fa->match(key.dptr, key.dsize, ok ? &r : NULL, fa->arg))
 		return 0;
 	if (tdb_delete(tdb, key) != 0) {
 		fa->failed = 1;
@@ -578,19 +578,18 @@ flush_domain_cb(struct tdb_context *tdb, TDB_DATA key, TDB_DATA data,
 
 /*
  * A full traversal: about a second per million records (bench/README.md),
- * acceptable for an admin command.  Deletes join the batch; no commit can
- * happen inside the traversal.
+ * acceptable for an admin command or a reload.  Deletes join the batch;
+ * no commit can happen inside the traversal.
  */
 unsigned long
-cache_flush_domain(struct cache *c, const char *domain)
+cache_flush_match(struct cache *c, cache_match_fn *match, void *arg)
 {
-	struct flush_arg fa = { domain, 0, 0, 0 };
+	struct flush_arg fa = { match, arg, 0, 0 };
 
-	if (c == NULL || domain == NULL || *domain == '\0' ||
-	    (fa.dlen = strlen(domain)) > CACHE_KEY_MAX || begin(c) == -1)
+	if (c == NULL || begin(c) == -1)
 		return 0;
-	if (tdb_traverse(c->tdb, flush_domain_cb, &fa) < 0 || fa.failed) {
-		write_failed(c, "flush domain");
+	if (tdb_traverse(c->tdb, flush_cb, &fa) < 0 || fa.failed) {
+		write_failed(c, "flush");
 		return 0;
 	}
 	c->st.entries = c->st.entries > fa.removed ?
@@ -598,6 +597,22 @@ cache_flush_domain(struct cache *c, const char *domain)
 	wrote(c, fa.removed > CACHE_BATCH_MAX ? CACHE_BATCH_MAX :
 	    (unsigned)fa.removed);
 	return fa.removed;
+}
+
+static int
+in_domain(const void *key, size_t klen, const struct record *r, void *arg)
+{
+	(void)r;
+	return record_key_in_domain(key, klen, arg);
+}
+
+unsigned long
+cache_flush_domain(struct cache *c, const char *domain)
+{
+	if (domain == NULL || *domain == '\0' ||
+	    strlen(domain) > CACHE_KEY_MAX)
+		return 0;
+	return cache_flush_match(c, in_domain, (void *)domain);
 }
 
 /* Examine one key for expiry: 1 removed, 0 kept. */

@@ -51,6 +51,12 @@ int cache_put(struct cache *c, const char *key, size_t klen,
 unsigned long cache_flush_all(struct cache *c);
 unsigned long cache_flush_domain(struct cache *c, const char *domain);
 unsigned long cache_flush_key(struct cache *c, const char *key, size_t klen);
+/* Remove every record for which match says 1; r is NULL when the record
+ * does not decode.  A full traversal: for admin commands and reloads. */
+typedef int cache_match_fn(const void *key, size_t klen,
+    const struct record *r, void *arg);
+unsigned long cache_flush_match(struct cache *c, cache_match_fn *match,
+    void *arg);
 
 /* Commit the batch transaction if one is open (call every ~100 ms). */
 void cache_commit(struct cache *c);

@@ -23,6 +23,8 @@
 #include "autoconf.h"
 #include "admin.h"
 #include "config.h"
+#include "confcheck.h"
+#include "mxlist.h"
 #include "dns.h"
 #include "log.h"
 #include "server.h"
@@ -181,10 +183,53 @@ load_config(struct config *c, char *err, size_t errlen)
 }
 
 static void
+warn_stderr(void *arg, const char *msg)
+{
+	fprintf(stderr, "savd: %s: warning: %s\n", (const char *)arg, msg);
+}
+
+static void
+warn_log(void *arg, const char *msg)
+{
+	(void)arg;
+	log_warn("%s", msg);
+}
+
+/* Can the host a route names ever be called?  Resolved here, blocking:
+ * only for -t, never on the event loop. */
+static void
+check_route(const struct route *rt, const struct config *c,
+    void (*warn)(void *, const char *), void *arg)
+{
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res, *ai;
+	struct netaddr a;
+	char msg[1024], ip[NETADDR_STRLEN];
+	int usable = 0, n = 0;
+
+	if (rt->literal || getaddrinfo(rt->host, NULL, &hints, &res) != 0)
+		return;
+	for (ai = res; ai != NULL; ai = ai->ai_next, n++) {
+		if (getnameinfo(ai->ai_addr, ai->ai_addrlen, ip, sizeof(ip),
+		    NULL, 0, NI_NUMERICHOST) != 0 || netaddr_parse(ip, &a) < 0)
+			continue;
+		usable |= mx_target_check(&a, c->allow_networks,
+		    c->n_allow_networks, NULL, 0) == TGT_OK;
+	}
+	freeaddrinfo(res);
+	if (n == 0 || usable)
+		return;
+	snprintf(msg, sizeof(msg), "routes: %s=%s resolves only to refused "
+	    "addresses (loopback, private, reserved): every call-forward "
+	    "for %s will defer; write the route as [address] or add the "
+	    "network to allow_networks", rt->domain, rt->host, rt->domain);
+	warn(arg, msg);
+}
+
+static void
 reload(void)
 {
 	struct config *fresh = xcalloc(1, sizeof(*fresh));
-	char err[512];
+	char err[512], keys[256];
 
 	if (load_config(fresh, err, sizeof(err)) < 0) {
 		log_err("reload failed, keeping the old configuration: %s", err);
@@ -192,12 +237,11 @@ reload(void)
 		free(fresh);
 		return;
 	}
-	if (strcmp(fresh->socket, m.cfg->socket) != 0 ||
-	    fresh->has_listen != m.cfg->has_listen ||
-	    strcmp(fresh->cache_file, m.cfg->cache_file) != 0 ||
-	    fresh->cache_hash_size != m.cfg->cache_hash_size)
-		log_warn("reload: socket, listen and cache_file changes need "
-		    "a restart");
+	confcheck_restart_keys(m.cfg, fresh, keys, sizeof(keys));
+	if (keys[0] != '\0')
+		log_warn("reload: %s changed: that takes effect only at a "
+		    "restart", keys);
+	confcheck_advice(fresh, warn_log, NULL);
 	server_reconfigure(fresh);
 	admin_configure(m.loop, fresh);
 	dnsq_reconfigure(fresh);
@@ -368,6 +412,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	if (m.check_only) {
+		confcheck_advice(m.cfg, warn_stderr, (void *)m.conf_path);
+		for (size_t i = 0; i < m.cfg->n_routes; i++)
+			check_route(&m.cfg->routes[i], m.cfg, warn_stderr,
+			    (void *)m.conf_path);
 		printf("savd: configuration %s is valid\n", m.conf_path);
 		return 0;
 	}
@@ -397,6 +445,7 @@ main(int argc, char **argv)
 	 * what came early is delivered now. */
 	block_signals(SIG_UNBLOCK);
 	log_info("savd %s started: socket %s", PACKAGE_VERSION, m.cfg->socket);
+	confcheck_advice(m.cfg, warn_log, NULL);
 
 	ev_run(m.loop, 0);
 

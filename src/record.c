@@ -214,27 +214,38 @@ same_domain(const unsigned char *p, size_t n, const char *domain)
 }
 
 int
+record_key_parse(const void *key, size_t n, enum record_kind *kind,
+    enum record_path *path)
+{
+	for (int p = RP_MX; p <= RP_ROUTE; p++)
+		for (int k = 0; k < RK__COUNT; k++) {
+			size_t plen = strlen(key_prefix[p][k]);
+
+			if (n > plen && memcmp(key, key_prefix[p][k],
+			    plen) == 0) {
+				*kind = (enum record_kind)k;
+				*path = (enum record_path)p;
+				return (int)plen;
+			}
+		}
+	return -1;
+}
+
+int
 record_key_in_domain(const void *key, size_t n, const char *domain)
 {
-	const unsigned char *p = key, *colon = memchr(p, ':', n < 3 ? n : 3);
-	size_t plen, i;
+	const unsigned char *p = key;
+	enum record_kind kind;
+	enum record_path path;
+	int plen = record_key_parse(key, n, &kind, &path);
 
-	if (colon == NULL)
+	if (plen < 0)
 		return 0;
-	plen = (size_t)(colon - p) + 1;
-	for (int path = RP_MX; path <= RP_ROUTE; path++)
-		for (int k = 0; k < RK__COUNT; k++) {
-			if (strlen(key_prefix[path][k]) != plen ||
-			    memcmp(key_prefix[path][k], p, plen) != 0)
-				continue;
-			if (k != RK_ADDRESS)
-				return same_domain(p + plen, n - plen, domain);
-			for (i = n; i > plen; i--)
-				if (p[i - 1] == '@')
-					return same_domain(p + i, n - i,
-					    domain);
-			return 0;
-		}
+	if (kind != RK_ADDRESS)
+		return same_domain(p + plen, n - (size_t)plen, domain);
+	for (size_t i = n; i > (size_t)plen; i--)
+		if (p[i - 1] == '@')
+			return same_domain(p + i, n - i, domain);
 	return 0;
 }
 

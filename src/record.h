@@ -57,6 +57,10 @@ enum record_path { RP_MX, RP_ROUTE };
  * length (no NUL stored), 0 if it does not fit. */
 size_t record_key(enum record_kind k, enum record_path p, const char *name,
     char *buf, size_t cap);
+/* The kind and path of a key; returns the prefix length, -1 if the key is
+ * none of ours. */
+int record_key_parse(const void *key, size_t klen, enum record_kind *kind,
+    enum record_path *path);
 /* Is key (not NUL-terminated) a record of domain, of any kind and path?
  * The domain after the last '@' of an address key is compared exactly,
  * case-insensitively. */

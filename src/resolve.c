@@ -178,7 +178,10 @@ finish_targets(struct resolve *r)
 			tempfail |= ha->r[f] == DNSR_TEMPFAIL;
 			for (size_t i = 0; i < ha->n[f] && out.n < cap; i++) {
 				const struct netaddr *a = &ha->a[f][i];
-				enum target_check c = mx_target_check(a,
+				/* A route written as an address literal is
+				 * the operator's own choice (PROTOCOL 3a). */
+				enum target_check c = r->route.literal ?
+				    TGT_OK : mx_target_check(a,
 				    rs.cfg->allow_networks,
 				    rs.cfg->n_allow_networks, rs.own, rs.nown);
 

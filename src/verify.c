@@ -19,6 +19,7 @@
 #include "verify.h"
 #include "cache.h"
 #include "callout.h"
+#include "confcheck.h"
 #include "log.h"
 #include "ratelimit.h"
 #include "record.h"
@@ -37,7 +38,7 @@ enum queue_why { Q_RATE, Q_OVERLOAD };
 struct entry;
 
 /* " client=.. helo=.. id=..": what a request asked to have logged. */
-#define NOTES_MAX (3 * (PROTO_NOTE_MAX + 8))
+#define NOTES_MAX (3 * (PROTO_NOTE_MAX + 8) + 16)
 
 struct waiter {
 	TAILQ_ENTRY(waiter) entry;
@@ -55,6 +56,7 @@ struct entry {
 	enum queue_why why;
 	int refresh;                    /* background refresh of a positive */
 	int recipient;                  /* RECIPIENT: routes apply */
+	ev_tstamp started;
 	struct callout *co;             /* while running */
 	TAILQ_HEAD(, waiter) waiters;
 	const char *mail_from;          /* into key */
@@ -91,10 +93,17 @@ static void pump_queue_soon(double delay);
 
 /* --- answers ------------------------------------------------------------ */
 
+static const char *
+role_name(int recipient)
+{
+	return recipient ? "recipient" : "sender";
+}
+
 static void
 notes_format(char *buf, size_t cap, const struct request *req)
 {
-	snprintf(buf, cap, "%s%s%s%s%s%s",
+	snprintf(buf, cap, " role=%s%s%s%s%s%s%s",
+	    role_name(req->verb == VERB_RECIPIENT),
 	    req->client[0] ? " client=" : "", req->client,
 	    req->helo[0] ? " helo=" : "", req->helo,
 	    req->id[0] ? " id=" : "", req->id);
@@ -332,12 +341,21 @@ on_callout_done(void *arg, const struct verdict *v, unsigned flags)
 	recent_note(v);
 	if (e->refresh)
 		vfy.st.refreshes++;
-	while ((w = TAILQ_FIRST(&e->waiters)) != NULL)
-		waiter_answer(w, v);
-	if (e->refresh && TAILQ_EMPTY(&e->waiters))
+	if (e->refresh)
 		log_info("refresh addr=<%s> result=%s reason=%s", e->addr,
 		    verdict_result_name(v->result),
 		    verdict_reason_name(v->reason));
+	else if (TAILQ_EMPTY(&e->waiters)) {
+		char notes[32];
+
+		/* Every client gave up (inprogress): the result is still
+		 * what the retry will be answered with. */
+		snprintf(notes, sizeof(notes), " role=%s late=yes",
+		    role_name(e->recipient));
+		log_answer(e->addr, e->mail_from, v, -1, e->started, notes);
+	}
+	while ((w = TAILQ_FIRST(&e->waiters)) != NULL)
+		waiter_answer(w, v);
 	vfy.running--;
 	entry_free(e);
 	pump_queue_soon(0.);
@@ -482,6 +500,7 @@ entry_new(const char *key, size_t keylen, const struct request *req)
 	e->addr = e->key + strlen(e->key) + 1;
 	e->domain = strrchr(e->addr, '@') + 1;
 	e->recipient = req->verb == VERB_RECIPIENT;
+	e->started = ev_now(vfy.loop);
 	TAILQ_INIT(&e->waiters);
 	HASH_ADD_KEYPTR(hh, vfy.inflight, e->key, e->keylen, e);
 	vfy.st.inflight++;
@@ -662,9 +681,56 @@ verify_init(struct ev_loop *loop, const struct config *cfg)
 	ev_timer_start(loop, &vfy.sweep_timer);
 }
 
+/* What a reload changed that cached answers depend on. */
+enum stale_why { STALE_NETWORKS = 1, STALE_ROUTES = 2, STALE_SENDER = 4 };
+
+static int
+stale_match(const void *key, size_t klen, const struct record *r, void *arg)
+{
+	unsigned why = *(const unsigned *)arg;
+	enum record_kind kind;
+	enum record_path path;
+
+	if (r == NULL || record_key_parse(key, klen, &kind, &path) < 0)
+		return 0;
+	if ((why & STALE_NETWORKS) && r->reason == R_BOGUSMX)
+		return 1;
+	if ((why & STALE_ROUTES) && path == RP_ROUTE)
+		return 1;
+	return (why & STALE_SENDER) && (kind == RK_ADDRESS ||
+	    r->reason == R_NULLSENDER);
+}
+
+/*
+ * Answers that hold only under the old configuration go with it: bogusmx
+ * (allow_networks), everything learnt through routes (routes), and what
+ * the configured MAIL FROM was told (mail_from).
+ */
+static void
+forget_stale(const struct config *old, const struct config *fresh)
+{
+	unsigned why = 0;
+	unsigned long n;
+
+	if (!confcheck_same_networks(old, fresh))
+		why |= STALE_NETWORKS;
+	if (!confcheck_same_routes(old, fresh))
+		why |= STALE_ROUTES;
+	if (strcmp(old->mail_from, fresh->mail_from) != 0)
+		why |= STALE_SENDER;
+	if (why == 0)
+		return;
+	n = cache_flush_match(vfy.cache, stale_match, &why);
+	log_info("reload: %lu cached answers depended on what changed%s%s%s",
+	    n, why & STALE_NETWORKS ? " (allow_networks)" : "",
+	    why & STALE_ROUTES ? " (routes)" : "",
+	    why & STALE_SENDER ? " (mail_from)" : "");
+}
+
 void
 verify_reconfigure(const struct config *cfg)
 {
+	forget_stale(vfy.cfg, cfg);
 	vfy.cfg = cfg;
 	callout_reconfigure(cfg);
 }

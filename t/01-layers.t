@@ -36,7 +36,7 @@ my @LAYERS = (
 	[ 'smtpconn',  qw(smtpconn) ],
 	[ 'cache',     qw(cache cachedump) ],
 	[ 'core-dialogue', qw(proto session record mxlist health) ],
-	[ 'core-config',   qw(config confval route) ],
+	[ 'core-config',   qw(config confval confcheck route) ],
 	[ 'core-parts',    qw(address netaddr smtpreply verdict replyclass
 	                      ratelimit dnscheck) ],
 	[ 'util',      qw(log buf xmalloc) ],

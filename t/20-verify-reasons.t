@@ -53,7 +53,7 @@ EOF
 my $dir = tempdir();
 my $dns = start_dns($zone, dir => $dir);
 my $smtp = start_smtp(dir => $dir, tag => 1, slow => 1.5,
-    listen => [map { "127.0.0.$_" } 1, 2, 3, 5, 7, 8, 10, 11],
+    listen => [map { "127.0.0.$_" } 1, 2, 3, 5, 7, 8, 10, 11, 12],
     profile => {
 	'127.0.0.3' => 'rejectnull',
 	'127.0.0.7' => 'catchall',
@@ -70,7 +70,8 @@ my $d = start_savd(dir => $dir, dns => $dns, smtp => $smtp, conf => {
 	dns_retries => 0,
 	answer_timeout => '10s',
 	skip_domains => 'skipped.test',
-	routes => 'refusedroute.test=[127.0.0.5]:' . $smtp->port,
+	routes => 'refusedroute.test=mx.bogus127.test:' . $smtp->port
+	    . ', literalroute.test=[127.0.0.12]:' . $smtp->port,
 });
 
 # Send $req and check the answer (Savd::fields_ok: equal, Regexp match,
@@ -143,10 +144,14 @@ expect('fail bogusmx: MX on 127.0.0.5 (loopback, outside allow_networks)',
     result => 'fail', reason => 'bogusmx', code => 550, source => 'dns');
 expect('fail bogusmx: every MX filtered', 'RECIPIENT <alice@bogusboth.test>',
     result => 'fail', reason => 'bogusmx', code => 550, source => 'dns');
-expect('a route to a refused address: defer from policy, never a call',
+expect('a route by name to a refused address: defer from policy, no call',
     'RECIPIENT <alice@refusedroute.test>',
     result => 'defer', reason => 'unreachable', code => 451,
     source => 'policy', text => qr/allow_networks/);
+expect('a route written as an address literal is trusted (PROTOCOL 3a)',
+    'RECIPIENT <alice@literalroute.test>',
+    result => 'ok', reason => 'accepted', source => 'callout',
+    mx => qr/\[127\.0\.0\.12\]/);
 for my $a ('<foo>', '<alice@@ok.test>', '<alice@-bad-.test>',
     '<.alice@ok.test>', '<alice@ok..test>', '<alice@ok.test.>') {
 	expect("fail syntax: SENDER $a", "SENDER $a",
