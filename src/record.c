@@ -468,3 +468,13 @@ record_may_replace(const struct record *old, const struct record *incoming,
 	return !(record_fresh(old, now) && old->result == RES_OK &&
 	    incoming->result != RES_OK);
 }
+
+int
+record_refresh_later(struct record *r, const struct config *c, long long now)
+{
+	if (r->result != RES_OK)
+		return 0;
+	r->refresh = now + c->positive_refresh < r->expires ?
+	    now + c->positive_refresh : 0;
+	return 1;
+}

@@ -95,6 +95,12 @@ void record_from_verdict(struct record *r, const struct verdict *v,
     const struct config *c, enum record_kind kind, long long now);
 /* Back into a verdict answered from the cache (source=cache). */
 void record_to_verdict(const struct record *r, struct verdict *v);
+/* A refresh did not confirm the fresh ok r: move its refresh point one
+ * positive_refresh on (or drop it when that passes its expiry), so that
+ * not every query starts another refresh.  Returns 1 when r changed (only
+ * ok records do). */
+int record_refresh_later(struct record *r, const struct config *c,
+    long long now);
 /* May `incoming` replace `old` at now?  A fail or defer never replaces a
  * fresh ok; anything replaces an expired record. */
 int record_may_replace(const struct record *old, const struct record *incoming,

@@ -318,12 +318,9 @@ refresh_later(const struct entry *e)
 	size_t kl = record_key(RK_ADDRESS, question_path(e->recipient,
 	    e->domain), e->addr, key, sizeof(key));
 
-	if (kl == 0 || !cache_get(vfy.cache, key, kl, &r, now) ||
-	    r.result != RES_OK)
-		return;
-	r.refresh = now + vfy.cfg->positive_refresh < r.expires ?
-	    now + vfy.cfg->positive_refresh : 0;
-	cache_put(vfy.cache, key, kl, &r, now);
+	if (kl > 0 && cache_get(vfy.cache, key, kl, &r, now) &&
+	    record_refresh_later(&r, vfy.cfg, now))
+		cache_put(vfy.cache, key, kl, &r, now);
 }
 
 /* --- callouts ---------------------------------------------------------- */

@@ -522,6 +522,22 @@ test_plausible(void)
 	}
 }
 
+/* A refresh that found no ok moves the refresh point on. */
+static void
+test_refresh_later(void)
+{
+	struct record r = mkrec(RES_OK, R_ACCEPTED, 250, 1000, 1000 + 86400,
+	    1000 + 43200, "", "");
+
+	ok(record_refresh_later(&r, &cfg, 20000), "refresh later: ok moves");
+	is_int(r.refresh, 20000 + cfg.positive_refresh,
+	    "refresh later: one positive_refresh on");
+	ok(record_refresh_later(&r, &cfg, 50000), "refresh later: again");
+	is_int(r.refresh, 0, "refresh later: none past the expiry");
+	r = mkrec(RES_FAIL, R_REJECTED, 550, 1000, 2000, 0, "", "");
+	ok(!record_refresh_later(&r, &cfg, 1500), "refresh later: not a fail");
+}
+
 /* Keys per kind and path, and which keys FLUSH DOMAIN takes. */
 static void
 test_keys(void)
@@ -660,5 +676,6 @@ main(void)
 	test_answers();
 	test_plausible();
 	test_keys();
+	test_refresh_later();
 	return done_testing();
 }
