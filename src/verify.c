@@ -21,6 +21,7 @@
 #include "callout.h"
 #include "confcheck.h"
 #include "log.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "record.h"
 #include "xmalloc.h"
@@ -124,6 +125,7 @@ log_answer(const char *addr, const char *mail_from, const struct verdict *v,
 	    v->code, addr, mail_from, verdict_source_name(v->source),
 	    v->mx[0] ? v->mx : "-", agebuf,
 	    (long)((ev_now(vfy.loop) - started) * 1000 + 0.5), notes);
+	metrics_answer(v, (ev_now(vfy.loop) - started) * 1000);
 }
 
 /* Answer a request that never waited (policy, cache). */
@@ -505,6 +507,56 @@ entry_new(const char *key, size_t keylen, const struct request *req)
 	return e;
 }
 
+/* Queued questions for domain ahead of a new one. */
+static unsigned
+queued_for(const char *domain)
+{
+	struct entry *q;
+	unsigned n = 0;
+
+	TAILQ_FOREACH(q, &vfy.queue, qentry)
+		n += strcmp(q->domain, domain) == 0;
+	return n;
+}
+
+/*
+ * A new question that our own limits cannot start before its deadline is
+ * answered at once, not held until the deadline to be deferred anyway:
+ * the domain's bucket refills too slowly for it and those ahead of it, or
+ * every callout slot is taken.  Returns 1 when s was answered.
+ */
+static int
+refuse_now(struct entry *e, struct slot *s, const struct request *req,
+    double deadline)
+{
+	const struct config *c = vfy.cfg;
+	struct verdict v;
+	double wait;
+
+	if (e->why == Q_OVERLOAD) {
+		verdict_set(&v, RES_DEFER, R_OVERLOADED, SRC_POLICY);
+		snprintf(v.text, sizeof(v.text), "max_callouts (%u) "
+		    "verifications are in flight", c->max_callouts);
+		vfy.st.overloaded++;
+	} else {
+		if (c->domain_rate_count == 0)
+			return 0;
+		wait = rl_wait(&bucket_get(e->domain)->b, c->domain_rate_count,
+		    c->domain_rate_period, ev_now(vfy.loop)) +
+		    (double)queued_for(e->domain) * c->domain_rate_period /
+		    c->domain_rate_count;
+		if (wait < deadline)
+			return 0;
+		verdict_set(&v, RES_DEFER, R_RATELIMITED, SRC_POLICY);
+		snprintf(v.text, sizeof(v.text), "domain_rate for %s: no "
+		    "verification can start within %.0f s", e->domain,
+		    deadline);
+		vfy.st.ratelimited++;
+	}
+	answer_now(s, req, e->addr, e->mail_from, &v, -1);
+	return 1;
+}
+
 /* Join (or create) the in-flight entry for this question and wait. */
 static void
 wait_for(struct slot *s, const struct request *req, const char *addr,
@@ -517,12 +569,17 @@ wait_for(struct slot *s, const struct request *req, const char *addr,
 
 	if (keylen == 0)
 		abort();        /* both parts are bounded by ADDR_BUF */
+	double deadline = req->timeout > 0 ? (double)req->timeout :
+	    (double)vfy.cfg->answer_timeout;
+
 	HASH_FIND(hh, vfy.inflight, key, keylen, e);
 	if (e == NULL) {
 		e = entry_new(key, keylen, req);
 		e->refresh = refresh_only;
 		if (!entry_try_start(e)) {
-			if (refresh_only) {     /* never queue a refresh */
+			/* Never queue a refresh, nor what cannot start. */
+			if (refresh_only || (s != NULL &&
+			    refuse_now(e, s, req, deadline))) {
 				entry_free(e);
 				return;
 			}
@@ -541,8 +598,7 @@ wait_for(struct slot *s, const struct request *req, const char *addr,
 	w->started = ev_now(vfy.loop);
 	slot_hold(s);
 	TAILQ_INSERT_TAIL(&e->waiters, w, entry);
-	ev_timer_init(&w->deadline, on_deadline, req->timeout > 0 ?
-	    (double)req->timeout : (double)vfy.cfg->answer_timeout, 0.);
+	ev_timer_init(&w->deadline, on_deadline, deadline, 0.);
 	w->deadline.data = w;
 	ev_timer_start(vfy.loop, &w->deadline);
 }

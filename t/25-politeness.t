@@ -164,7 +164,7 @@ sub max_open_to {
 
 	# The bucket is empty now: a cached answer still comes at once.
 	SKIP: {
-		skip 'no address was verified', 3 unless @okidx;
+		skip 'no address was verified', 5 unless @okidx;
 		my $a = $addr[ $okidx[0] ];
 		fields_ok('rate: verified address answered from cache with '
 		    . 'an empty bucket', $d->query("SENDER <$a> timeout=2"),
@@ -176,6 +176,15 @@ sub max_open_to {
 		my @again = rcpts_for_domain('rate.test');
 		is(scalar(@again), scalar(@rcpts),
 		    'rate: no further RCPT reached the fixture');
+		# No token before the deadline: answered at once, not held
+		# for 10 s and then deferred (issue 13 item 2).
+		my $t1 = time;
+		my $r = fields_ok('rate: a question that cannot start in time',
+		    $d->query('SENDER <held@rate.test> timeout=10',
+		    timeout => 15), result => 'defer', reason => 'ratelimited',
+		    source => 'policy', text => qr/domain_rate for rate\.test/);
+		cmp_ok(time - $t1, '<', 5,
+		    'rate: ... is answered at once, not at its 10 s deadline');
 	}
 	$d->stop;
 }
