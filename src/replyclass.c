@@ -184,8 +184,8 @@ alnum(int c)
 
 /* Does the lower-case phrase occur in text, at a word start if it begins
  * with a letter or digit? */
-static int
-has_phrase(const char *text, const char *phrase)
+int
+reply_has_phrase(const char *text, const char *phrase)
 {
 	size_t n = strlen(phrase), i;
 	int word = alnum((unsigned char)phrase[0]);
@@ -203,11 +203,11 @@ has_phrase(const char *text, const char *phrase)
 	return 0;
 }
 
-static int
-has_any(const char *text, const char *const *list)
+int
+reply_has_any(const char *text, const char *const *list)
 {
 	for (; *list != NULL; list++)
-		if (has_phrase(text, *list))
+		if (reply_has_phrase(text, *list))
 			return 1;
 	return 0;
 }
@@ -219,7 +219,7 @@ wording_of(const char *text)
 	int w;
 
 	for (w = 0; w < W_NONE; w++)
-		if (has_any(text, phrase_tables[w]))
+		if (reply_has_any(text, phrase_tables[w]))
 			return (enum wording)w;
 	return W_NONE;
 }
@@ -330,9 +330,9 @@ reply_too_many_rcpts(int code, const char *text)
 	if (reply_enhanced(text, &cls, &subj, &detail) && subj == 5 &&
 	    detail == 3)
 		return 1;
-	if (has_any(text, too_many_phrases))
+	if (reply_has_any(text, too_many_phrases))
 		return 1;
-	if (code != 452 || has_any(text, storage_phrases))
+	if (code != 452 || reply_has_any(text, storage_phrases))
 		return 0;
 	/* A bare 452 is "too many recipients" unless it names another cause
 	 * by its enhanced code (4.2.2 over quota, 4.3.1 system full). */

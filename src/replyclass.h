@@ -37,6 +37,13 @@ enum reply_about {
 enum reply_about reply_classify(enum smtp_stage stage, int code,
     const char *text);
 
+/* Case-insensitive phrase search (phrases in lower case).  A phrase that
+ * begins with a letter or digit matches only at the start of a word;
+ * its end is open ("blacklist" matches "blacklisted"). */
+int reply_has_phrase(const char *text, const char *phrase);
+/* Does text contain any phrase of the NULL-terminated list? */
+int reply_has_any(const char *text, const char *const *list);
+
 /* Name for logs and tests: "address", "nullsender", "us", "quota". */
 const char *reply_about_name(enum reply_about);
 

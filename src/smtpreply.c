@@ -168,38 +168,6 @@ smtpreply_feed(struct smtp_reply *r, const char *line, size_t len)
 	return last ? SR_DONE : SR_MORE;
 }
 
-/* Case-insensitive: does hay contain needle (lower case)? */
-static int
-contains(const char *hay, const char *needle)
-{
-	size_t n = strlen(needle);
-	const char *p;
-	size_t i;
-
-	for (p = hay; *p != '\0'; p++) {
-		for (i = 0; i < n; i++) {
-			char c = p[i];
-
-			if (c >= 'A' && c <= 'Z')
-				c = (char)(c - 'A' + 'a');
-			if (c != needle[i])
-				break;
-		}
-		if (i == n)
-			return 1;
-	}
-	return 0;
-}
-
-static int
-contains_any(const char *text, const char *const *list)
-{
-	for (; *list != NULL; list++)
-		if (contains(text, *list))
-			return 1;
-	return 0;
-}
-
 int
 smtpreply_says_backoff(int code, const char *text)
 {
@@ -207,12 +175,13 @@ smtpreply_says_backoff(int code, const char *text)
 		return 1;
 	if (code < 400 || code > 599 || text == NULL)
 		return 0;
-	if (contains_any(text, backoff_any))
+	if (reply_has_any(text, backoff_any))
 		return 1;
 	/* "Too many ..., try again later": a rate word makes it a back-off. */
-	if (contains(text, "too many") && contains(text, "try again later"))
+	if (reply_has_phrase(text, "too many") &&
+	    reply_has_phrase(text, "try again later"))
 		return 1;
-	if (code >= 500 && contains_any(text, backoff_5xx))
+	if (code >= 500 && reply_has_any(text, backoff_5xx))
 		return 1;
 	return 0;
 }
