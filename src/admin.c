@@ -1,16 +1,22 @@
 /*
  * admin.c - the requests that are not verifications: STATS, HEALTH,
- * FLUSH (admin peers only, by SO_PEERCRED uid), and the routing of SENDER
- * and RECIPIENT to verify.c.
+ * METRICS (also served by metricsd.c as GET /metrics), FLUSH (admin peers
+ * only, by SO_PEERCRED uid), and the routing of SENDER and RECIPIENT to
+ * verify.c.  It reads the other modules' counters; it keeps none of its
+ * own beyond the loop-lag sample.
  */
 #include <sys/types.h>
+#include <sys/stat.h>
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "autoconf.h"
 #include "admin.h"
 #include "callout.h"
 #include "log.h"
+#include "metrics.h"
+#include "metricsd.h"
 #include "verify.h"
 #include "xmalloc.h"
 
@@ -24,6 +30,10 @@
 #define TIMEOUT_WARN_PCT 50
 #define BLOCKED_WARN_PCT 50
 #define NO_SUCCESS_WARN 3600.0  /* seconds without a decided SMTP answer */
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
 
 static struct {
 	struct ev_loop *loop;
@@ -68,6 +78,7 @@ admin_configure(struct ev_loop *loop, const struct config *cfg)
 		ev_timer_init(&adm.lag_timer, on_lag, LAG_TICK, LAG_TICK);
 		adm.lag_due = ev_now(loop) + LAG_TICK;
 		ev_timer_start(loop, &adm.lag_timer);
+		metricsd_start(loop, cfg, admin_metrics_text);
 	}
 	free(adm.uids);
 	adm.uids = xcalloc(cfg->admin_users.n, sizeof(uid_t));
@@ -189,6 +200,19 @@ health_reasons(const struct health_facts *f, struct buf *why, ev_tstamp now)
 	return status;
 }
 
+/* The facts HEALTH and METRICS share; blocked gets the named hosts. */
+static int
+health_now(struct health_facts *f, struct buf *why, struct buf *blocked,
+    ev_tstamp now)
+{
+	verify_recent(&f->r);
+	f->dns = pct(f->r.dnsfail, f->r.total);
+	f->tmo = pct(f->r.timeout, f->r.total);
+	f->blk = pct(f->r.blocked, f->r.total);
+	f->blocked_hosts = callout_blocked_report(blocked, now);
+	return health_reasons(f, why, now);
+}
+
 static void
 do_health(struct slot *s)
 {
@@ -200,14 +224,9 @@ do_health(struct slot *s)
 	struct buf b, why, blocked;
 	int status;
 
-	verify_recent(&f.r);
-	f.dns = pct(f.r.dnsfail, f.r.total);
-	f.tmo = pct(f.r.timeout, f.r.total);
-	f.blk = pct(f.r.blocked, f.r.total);
 	buf_init(&blocked);
-	f.blocked_hosts = callout_blocked_report(&blocked, now);
 	buf_init(&why);
-	status = health_reasons(&f, &why, now);
+	status = health_now(&f, &why, &blocked, now);
 
 	buf_init(&b);
 	proto_begin(&b, RES_OK);
@@ -234,6 +253,112 @@ do_health(struct slot *s)
 	buf_free(&b);
 	buf_free(&why);
 	buf_free(&blocked);
+}
+
+#define C METRIC_COUNTER
+#define G METRIC_GAUGE
+
+/* The cache file's size in bytes; 0 in memory or when it cannot be read. */
+static double
+cache_file_bytes(void)
+{
+	struct stat st;
+
+	if (adm.cfg->cache_file[0] == '\0' || verify_stats()->cache_memory_only
+	    || stat(adm.cfg->cache_file, &st) < 0)
+		return 0;
+	return (double)st.st_size;
+}
+
+/* The Prometheus exposition (metrics.c) of everything STATS and HEALTH
+ * count; returns the number of lines appended to out. */
+size_t
+admin_metrics_text(struct buf *out)
+{
+	const struct server_stats *ss = server_stats();
+	const struct verify_stats *vs = verify_stats();
+	const struct callout_stats *cs = callout_stats();
+	ev_tstamp now = ev_now(adm.loop);
+	struct health_facts f;
+	struct buf why, blocked;
+	size_t n;
+	int status;
+
+	buf_init(&why);
+	buf_init(&blocked);
+	status = health_now(&f, &why, &blocked, now);
+	buf_free(&why);
+	buf_free(&blocked);
+	{
+		const struct metric_value v[] = {
+	{ "savd_requests_total", "Request lines received.", C, ss->requests },
+	{ "savd_cache_hits_total", "Verifications answered from the cache.", C,
+	    vs->cache_hits },
+	{ "savd_cache_misses_total", "Verifications the cache could not answer.",
+	    C, vs->cache_misses },
+	{ "savd_callouts_total", "Callouts started.", C, vs->callouts },
+	{ "savd_refreshes_total", "Background refreshes done.", C,
+	    vs->refreshes },
+	{ "savd_smtp_sessions_total", "SMTP sessions opened.", C,
+	    cs->sessions_total },
+	{ "savd_backoffs_total", "Target hosts put in back-off.", C,
+	    cs->backoffs },
+	{ "savd_blocks_total", "Times a target host blocked us.", C,
+	    cs->blocked },
+	{ "savd_connections_total", "Client connections accepted.", C,
+	    ss->accepted },
+	{ "savd_evicted_total", "Idle clients closed at max_clients.", C,
+	    ss->evicted },
+	{ "savd_uptime_seconds", "Seconds since start.", G,
+	    (double)(long long)(now - adm.started) },
+	{ "savd_inflight", "Verifications in flight.", G, vs->inflight },
+	{ "savd_smtp_sessions", "SMTP sessions open.", G, cs->sessions },
+	{ "savd_clients", "Clients connected.", G, ss->clients },
+	{ "savd_pending_requests", "Requests awaiting an answer.", G,
+	    ss->pending },
+	{ "savd_backed_off_hosts", "Target hosts in back-off now.", G,
+	    cs->backed_off },
+	{ "savd_blocked_hosts", "Target hosts that blocked us lately.", G,
+	    f.blocked_hosts },
+	{ "savd_last_success_timestamp_seconds", "Unix time of the last "
+	    "decided SMTP answer; 0 if none.", G, cs->last_success },
+	{ "savd_loop_lag_seconds", "Largest event-loop lag of the minute.", G,
+	    adm.lag_max },
+	{ "savd_health_status", "HEALTH status: 0 ok, 1 warning, 2 critical.",
+	    G, status },
+	{ "savd_cache_entries", "Records in the cache.", G, vs->cache_entries },
+	{ "savd_cache_file_bytes", "Size of the cache file.", G,
+	    cache_file_bytes() },
+	{ "savd_cache_writable", "1 when the cache file can be written.", G,
+	    vs->cache_writable && !vs->cache_memory_only },
+		};
+
+		n = metrics_render(out, metrics_self(), v,
+		    sizeof(v) / sizeof(v[0]), PACKAGE_VERSION);
+	}
+	return n;
+}
+
+#undef C
+#undef G
+
+/* "result=ok lines=N" and the N lines of the exposition (doc/protocol.md). */
+static void
+do_metrics(struct slot *s)
+{
+	struct buf head, body;
+	size_t n;
+
+	buf_init(&body);
+	n = admin_metrics_text(&body);
+	buf_init(&head);
+	proto_begin(&head, RES_OK);
+	proto_kv_int(&head, "lines", (long long)n);
+	proto_end(&head);
+	buf_add(&head, buf_head(&body), buf_avail(&body));
+	slot_answer_buf(s, &head);
+	buf_free(&head);
+	buf_free(&body);
 }
 
 static void
@@ -284,6 +409,9 @@ admin_handle(struct slot *s, const struct request *req)
 		break;
 	case VERB_FLUSH:
 		do_flush(s, req);
+		break;
+	case VERB_METRICS:
+		do_metrics(s);
 		break;
 	default:
 		abort();        /* the server answers PING and QUIT itself */

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "autoconf.h"
 #include "client.h"
 
 #ifndef PACKAGE_VERSION

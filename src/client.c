@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <poll.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -234,15 +235,34 @@ send_all(int fd, const char *p, size_t len, long long deadline, char *err,
 	return 0;
 }
 
-/* Read until nlines LFs or EOF; returns the byte count or -1. */
+/* The line count a framed answer's first line announces: 1 + lines=N
+ * (doc/protocol.md), or 1 when it has no lines= field. */
+static int
+framed_total(const char *first)
+{
+	char val[CLIENT_VALUE_MAX], *end;
+	long n;
+
+	if (client_field(first, "lines", val, sizeof(val)) != 1)
+		return 1;
+	n = strtol(val, &end, 10);
+	if (*end != '\0' || n < 0 || n > CLIENT_ANSWER_MAX)
+		return 1;
+	return 1 + (int)n;
+}
+
+/* Read until nlines LFs (CLIENT_FRAMED: as many as the first line says)
+ * or EOF; returns the byte count or -1. */
 static int
 read_answer(int fd, int nlines, long long deadline, char *out, size_t outcap,
     char *err, size_t errlen)
 {
 	size_t len = 0, i;
 	ssize_t n;
-	int lines = 0, r;
+	int lines = 0, r, framed = nlines == CLIENT_FRAMED;
 
+	if (framed)
+		nlines = 1;
 	while (lines < nlines) {
 		if (len + 1 >= outcap) {
 			snprintf(err, errlen, "answer too long");
@@ -252,11 +272,20 @@ read_answer(int fd, int nlines, long long deadline, char *out, size_t outcap,
 		if (n == 0)
 			break;
 		if (n > 0) {
-			for (i = len; i < len + (size_t)n; i++)
-				if (out[i] == '\n' && ++lines == nlines) {
-					len = i + 1;
-					goto done;
+			for (i = len; i < len + (size_t)n; i++) {
+				if (out[i] != '\n' || ++lines < nlines)
+					continue;
+				if (framed && lines == 1) {
+					framed = 0;
+					out[i] = '\0';
+					nlines = framed_total(out);
+					out[i] = '\n';
+					if (lines < nlines)
+						continue;
 				}
+				len = i + 1;
+				goto done;
+			}
 			len += (size_t)n;
 			continue;
 		}
@@ -290,7 +319,8 @@ client_query(const char *target, const char *req, size_t reqlen,
 	long long deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 1);
 	int fd, n;
 
-	if (outcap < 2 || outcap > CLIENT_ANSWER_MAX + 1 || nlines < 1) {
+	if (outcap < 2 || outcap > CLIENT_ANSWER_MAX + 1 ||
+	    (nlines < 1 && nlines != CLIENT_FRAMED)) {
 		snprintf(err, errlen, "bad answer buffer");
 		return -1;
 	}

@@ -16,6 +16,9 @@
 
 #define CLIENT_ANSWER_MAX 65536         /* bytes of answer kept, at most */
 #define CLIENT_VALUE_MAX  1024          /* longest field value returned */
+/* nlines for a multi-line answer (METRICS): "result=... lines=N", then
+ * N more lines (doc/protocol.md). */
+#define CLIENT_FRAMED     0
 
 /*
  * Is target a TCP "host:port" ("127.0.0.1:8925", "[::1]:8925",
@@ -26,7 +29,8 @@ int client_is_tcp(const char *target);
 
 /*
  * Connect to target, send req[0..reqlen) (the caller puts the LFs in),
- * half-close, and read until nlines LFs have arrived or the server closes.
+ * half-close, and read until nlines LFs have arrived or the server closes
+ * (nlines CLIENT_FRAMED: the first line and the lines=N it announces).
  * The whole exchange must end within timeout_ms.  On success returns the
  * number of bytes stored in out (NUL-terminated; at most outcap - 1) and
  * those bytes hold nlines complete lines.  On failure returns -1 with a

@@ -165,6 +165,22 @@ set_bool(struct config *c, const struct key *k, const char *v, char *err,
 	return 0;
 }
 
+/* metrics_listen: "ip:port" for GET /metrics, or none. */
+static int
+set_metrics_listen(struct config *c, const struct key *k, const char *v,
+    char *err, size_t errlen)
+{
+	int has;
+
+	(void)k;
+	if (confval_listen(v, &has, &c->metrics_listen) == -1 ||
+	    (has && c->metrics_listen.port == 0))
+		return confval_bad(err, errlen, v, "ip:port or none");
+	if (!has)       /* port 0 is "none": no flag to keep in step */
+		memset(&c->metrics_listen, 0, sizeof(c->metrics_listen));
+	return 0;
+}
+
 static int
 set_listen(struct config *c, const struct key *k, const char *v, char *err,
     size_t errlen)
@@ -357,6 +373,7 @@ static const struct key keys[] = {
 	{ "socket_mode", set_mode, OFF(socket_mode), "0660", 0, 07777, 0 },
 	{ "socket_group", set_str, OFF(socket_group), "", 0, 255, OWN_STR },
 	{ "listen", set_listen, 0, "none", 0, 0, 0 },
+	{ "metrics_listen", set_metrics_listen, 0, "none", 0, 0, 0 },
 	{ "user", set_str, OFF(user), "", 0, 255, OWN_STR },
 	{ "pid_file", set_str, OFF(pid_file), "", 0, 4095, OWN_STR },
 	{ "max_request_length", set_uint, OFF(max_request_length), "1024",

@@ -27,6 +27,7 @@ struct config {
 	char *socket_group;             /* "" = unchanged */
 	int has_listen;
 	struct hostport listen;         /* "" / none = no TCP listener */
+	struct hostport metrics_listen; /* port 0: none (no GET /metrics) */
 	char *user;                     /* "" = do not drop privileges */
 	char *pid_file;                 /* "" = none */
 	unsigned max_request_length;    /* 1024 */

@@ -55,7 +55,7 @@ static struct {
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: savd [-f] [-t] [-c file] [-o key=value]...\n");
+	fprintf(stderr, "usage: savd [-f] [-t] [-V] [-c file] [-o key=value]...\n");
 	exit(2);
 }
 
@@ -376,8 +376,11 @@ parse_args(int argc, char **argv)
 
 	m.conf_path = SAVD_CONF;
 	m.overrides = xcalloc((size_t)argc, sizeof(char *));
-	while ((ch = getopt(argc, argv, "fc:o:th")) != -1) {
+	while ((ch = getopt(argc, argv, "fc:o:thV")) != -1) {
 		switch (ch) {
+		case 'V':
+			printf("savd %s\n", PACKAGE_VERSION);
+			exit(0);
 		case 'f':
 			m.foreground = 1;
 			break;

@@ -51,6 +51,7 @@ static const char *const verb_names[VERB__COUNT] = {
 	[VERB_SENDER] = "SENDER", [VERB_RECIPIENT] = "RECIPIENT",
 	[VERB_PING] = "PING", [VERB_STATS] = "STATS", [VERB_HEALTH] = "HEALTH",
 	[VERB_FLUSH] = "FLUSH", [VERB_QUIT] = "QUIT",
+	[VERB_METRICS] = "METRICS",
 };
 
 /* Case-insensitive (ASCII) comparison of a field with a word. */

@@ -11,6 +11,7 @@
 #include <strings.h>
 
 #include "cachedump.h"
+#include "autoconf.h"
 #include "client.h"
 
 #ifndef PACKAGE_VERSION
@@ -30,6 +31,7 @@ struct req {
 	size_t len;
 	int overflow;
 	int answer_s;           /* timeout=N option given, else 0 */
+	int framed;             /* multi-line answer (METRICS) */
 };
 
 static void
@@ -41,6 +43,7 @@ usage(FILE *fp)
 	    "  sender ADDRESS [key=value ...]\n"
 	    "  recipient ADDRESS [key=value ...]\n"
 	    "  ping | stats | health\n"
+	    "  metrics            (Prometheus text exposition format)\n"
 	    "  flush all | flush domain DOMAIN | flush address ADDRESS\n"
 	    "  dump [-C cache_file] [--domain DOMAIN]\n"
 	    "socket: a UNIX socket path (default %s) or host:port\n",
@@ -154,7 +157,10 @@ build_request(struct req *r, int argc, char **argv)
 		req_add(r, "STATS");
 	else if (strcasecmp(cmd, "health") == 0)
 		req_add(r, "HEALTH");
-	else
+	else if (strcasecmp(cmd, "metrics") == 0) {
+		req_add(r, "METRICS");
+		r->framed = 1;
+	} else
 		return -1;
 	return 0;
 }
@@ -176,7 +182,8 @@ static int
 run(const char *target, struct req *r, int timeout_ms)
 {
 	char answer[CLIENT_ANSWER_MAX + 1], result[CLIENT_VALUE_MAX];
-	char err[512];
+	char err[512], *nl;
+	int got;
 
 	req_add(r, "\n");
 	if (r->overflow) {
@@ -184,16 +191,26 @@ run(const char *target, struct req *r, int timeout_ms)
 		    REQUEST_MAX - 2);
 		return EXIT_ERROR;
 	}
-	if (client_query(target, r->line, r->len, 1, timeout_ms, answer,
-	    sizeof(answer), err, sizeof(err)) == -1) {
+	if (client_query(target, r->line, r->len, r->framed ? CLIENT_FRAMED : 1,
+	    timeout_ms, answer, sizeof(answer), err, sizeof(err)) == -1) {
 		fprintf(stderr, "savctl: %s: %s\n", target, err);
 		return EXIT_ERROR;
 	}
-	if (client_field(answer, "result", result, sizeof(result)) != 1) {
+	if ((nl = strchr(answer, '\n')) != NULL)
+		*nl = '\0';            /* the first line decides */
+	got = client_field(answer, "result", result, sizeof(result));
+	if (nl != NULL)
+		*nl = '\n';
+	if (got != 1) {
 		fprintf(stderr, "savctl: %s: garbled answer\n", target);
 		return EXIT_ERROR;
 	}
-	fputs(answer, stdout);
+	/* metrics: the exposition alone, for node_exporter's textfile
+	 * collector; the framing line only when it is not result=ok. */
+	if (r->framed && strcmp(result, "ok") == 0)
+		fputs(strchr(answer, '\n') + 1, stdout);
+	else
+		fputs(answer, stdout);
 	if (fflush(stdout) == EOF) {
 		perror("savctl: stdout");
 		return EXIT_ERROR;

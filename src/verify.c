@@ -22,6 +22,7 @@
 #include "confcheck.h"
 #include "log.h"
 #include "metrics.h"
+#include "metrics.h"
 #include "ratelimit.h"
 #include "record.h"
 #include "xmalloc.h"

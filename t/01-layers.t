@@ -29,7 +29,8 @@ my @LAYERS = (
 	[ 'verify',    qw(verify) ],
 	# host.c: callout's table of remote hosts (slots, back-off).
 	[ 'callout',   qw(callout host) ],
-	[ 'server',    qw(server client) ],
+	# metricsd.c: the metrics_listen HTTP listener, beside the server.
+	[ 'server',    qw(server client metricsd) ],
 	[ 'resolve',   qw(resolve) ],
 	[ 'dns',       qw(dns) ],
 	# smtpconn.c: the socket side of a callout (connect, line I/O, timers).
@@ -38,7 +39,7 @@ my @LAYERS = (
 	[ 'core-dialogue', qw(proto session record mxlist health) ],
 	[ 'core-config',   qw(config confval confcheck route) ],
 	[ 'core-parts',    qw(address netaddr smtpreply verdict replyclass
-	                      ratelimit dnscheck) ],
+	                      ratelimit dnscheck metrics) ],
 	[ 'util',      qw(log buf xmalloc) ],
 );
 
