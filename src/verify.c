@@ -22,7 +22,6 @@
 #include "confcheck.h"
 #include "log.h"
 #include "metrics.h"
-#include "metrics.h"
 #include "ratelimit.h"
 #include "record.h"
 #include "xmalloc.h"
