@@ -134,6 +134,9 @@ do_stats(struct slot *s)
 	proto_kv_int(&b, "overloaded", (long long)vs->overloaded);
 	proto_kv_int(&b, "backoffs", (long long)cs->backoffs);
 	proto_kv_int(&b, "blocks", (long long)cs->blocked);
+	proto_kv_int(&b, "tls_sessions", (long long)cs->tls_sessions);
+	proto_kv_int(&b, "tls_failures", (long long)cs->tls_failures);
+	proto_kv_int(&b, "tls_plain_retries", (long long)cs->tls_plain_retries);
 	callout_blocked_report(&b, ev_now(adm.loop));
 	callout_backoff_report(&b, ev_now(adm.loop));
 	proto_kv_int(&b, "backed_off", cs->backed_off);

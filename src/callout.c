@@ -37,6 +37,7 @@
 #define QUIT_WAIT       2.0     /* a detached session waits for 221 */
 #define AGAIN_MAX       3       /* new sessions for one address after 452 */
 #define JOIN_SHARE      4       /* join a job younger than timeout / 4 */
+#define TLS_BROKEN_TTL  3600    /* after a TLS failure, plain text only */
 
 struct job;
 struct csess;
@@ -65,6 +66,8 @@ struct csess {
 	const char *mx;                 /* "host[ip]" */
 	const char *probe;              /* "random@domain" or NULL */
 	const char *helo;               /* copied: a reload may free cfg's */
+	int plain_retry;                /* TLS failed: the undecided stay on
+	                                   this target, for plain text */
 	struct session sm;
 	struct sess_rcpt rcpt_store[];  /* nrc entries, sized at start */
 };
@@ -315,6 +318,7 @@ csess_settle(struct csess *s)
 	struct callout *done[SESS_MAX_RCPT];
 	struct verdict dv[SESS_MAX_RCPT];
 	unsigned flags = csess_flags(s);
+	const char *tls = sc_tls_version(&s->conn);
 	size_t nd = 0;
 
 	csess_learn(s);
@@ -323,14 +327,18 @@ csess_settle(struct csess *s)
 		struct sess_rcpt *r = &s->sm.rcpt[i];
 
 		rc->sess = NULL;
+		snprintf(r->v.tls, sizeof(r->v.tls), "%s", tls ? tls : "no");
+		r->v.tls_verified = tls != NULL && s->conn.tls_verified;
 		if (r->decided) {
 			co.st.last_success = ev_now(co.loop);
 			done[nd] = rc;
 			dv[nd++] = r->v;
 		} else if (r->again)
 			csess_again(s, rc, i);
-		else
+		else {
 			rcpt_move_on(rc, &r->v);
+			rc->tidx -= (size_t)s->plain_retry;
+		}
 	}
 	s->nrc = 0;
 	for (size_t i = 0; i < nd; i++)
@@ -406,6 +414,37 @@ csess_lines(struct csess *s)
 	return act;
 }
 
+/* Bytes that came while no reply was owed (plain text buffered before
+ * the handshake: an injection as in CVE-2011-0411; or bytes before our
+ * first command over TLS): the state machine calls it a violation. */
+static enum sess_action
+csess_unasked(struct csess *s)
+{
+	size_t n = buf_avail(&s->conn.in);
+	enum sess_action act = sess_line(&s->sm, buf_head(&s->conn.in),
+	    n < LINE_MAX_REMOTE ? n : LINE_MAX_REMOTE, &s->conn.out);
+
+	buf_reset(&s->conn.in);
+	return act;
+}
+
+/* The handshake failed or TLS broke before RCPT's reply: remember the
+ * host as TLS-broken; what is undecided goes to a new session on the same
+ * target in plain text (Exim's tls_tempfail_tryclear). */
+static void
+csess_tls_failed(struct csess *s, const char *why)
+{
+	co.st.tls_failures++;
+	why = why[0] != '\0' ? why : "TLS failed";
+	log_info("tls_failed host=%s why=\"%s\"", s->mx, why);
+	if (s->job != NULL) {
+		host_tls_break(s->host, ev_now(co.loop), TLS_BROKEN_TTL);
+		s->plain_retry = s->sm.state < SS_PROBE;
+		co.st.tls_plain_retries += (unsigned)s->plain_retry;
+	}
+	csess_act(s, csess_fail(s, FAIL_LOST, why));
+}
+
 /*
  * Everything that arrived in one go is fed before anything is sent, so a
  * line that came before its command is seen as such (PROTOCOL.md 3d).
@@ -418,6 +457,12 @@ csess_input(struct csess *s)
 	unsigned long before = s->sm.replies;
 	enum sess_action act = csess_lines(s);
 
+	if (act == SA_STARTTLS && buf_avail(&s->conn.in) > 0)
+		act = csess_unasked(s);
+	else if (act == SA_STARTTLS) {  /* command_timeout covers it */
+		sc_starttls(&s->conn, s->tgt->host);
+		act = SA_CONTINUE;
+	}
 	sess_sent(&s->sm);
 	if (act == SA_CONTINUE && s->sm.replies != before)
 		step_timer(s, co.cfg->command_timeout);
@@ -447,10 +492,24 @@ on_conn(struct smtpconn *c, enum sc_event ev, int err)
 	case SC_EV_CONNECT_FAILED:
 		csess_act(s, csess_fail(s, FAIL_CONNECT, strerror(err)));
 		return;
+	case SC_EV_TLS_UP:
+		co.st.tls_sessions++;
+		sess_tls_up(&s->sm, &s->conn.out);
+		step_timer(s, co.cfg->command_timeout);
+		if (buf_avail(&c->in) > 0)
+			csess_act(s, csess_unasked(s));
+		else
+			csess_input(s);         /* sends EHLO again */
+		return;
+	case SC_EV_TLS_FAILED:
+		csess_tls_failed(s, c->tls_error);
+		return;
 	default:                                /* SC_EV_TIMER */
 		if (s->sm.state >= SS_QUIT)
 			csess_act(s, SA_CLOSE);
-		else if (c->phase == SC_OPEN)
+		else if (c->phase == SC_HANDSHAKE)
+			csess_tls_failed(s, "TLS handshake timed out");
+		else if (c->phase != SC_CONNECTING)
 			csess_act(s, csess_fail(s, FAIL_TIMEOUT,
 			    "no reply in time"));
 		else
@@ -505,6 +564,9 @@ csess_start(struct job *j, size_t tidx, struct callout **rcs, size_t n)
 	s->host->last_used = ev_now(co.loop);
 	sess_init(&s->sm, s->helo, j->mail_from, s->probe, s->mx,
 	    s->rcpt_store, n);
+	s->sm.tls_wanted = co.cfg->tls &&
+	    !host_tls_broken(s->host, ev_now(co.loop));
+	s->sm.tls_cleared = co.cfg->tls && !s->sm.tls_wanted;
 	for (size_t i = 0; i < n; i++) {
 		s->rc[s->nrc++] = rcs[i];
 		rcs[i]->sess = s;
@@ -811,4 +873,5 @@ callout_shutdown(void)
 		job_free(j);
 	}
 	host_clear();
+	sc_tls_fini();
 }

@@ -28,6 +28,10 @@ struct callout_stats {
 	unsigned backed_off;                    /* hosts paused now */
 	unsigned long long blocked;             /* times a host began to
 	                                           block us */
+	unsigned long long tls_sessions;        /* TLS handshakes completed */
+	unsigned long long tls_failures;        /* handshakes failed, TLS
+	                                           errors */
+	unsigned long long tls_plain_retries;   /* then tried in plain text */
 	double last_success;                    /* ev time of the last decided
 	                                           SMTP answer, 0 = never */
 };

@@ -165,6 +165,17 @@ set_bool(struct config *c, const struct key *k, const char *v, char *err,
 	return 0;
 }
 
+/* tls: "may" (STARTTLS when offered) or "never". */
+static int
+set_tls(struct config *c, const struct key *k, const char *v, char *err,
+    size_t errlen)
+{
+	if (strcmp(v, "may") != 0 && strcmp(v, "never") != 0)
+		return confval_bad(err, errlen, v, "may or never");
+	*FIELD(c, k, int) = strcmp(v, "may") == 0;
+	return 0;
+}
+
 /* metrics_listen: "ip:port" for GET /metrics, or none. */
 static int
 set_metrics_listen(struct config *c, const struct key *k, const char *v,
@@ -417,6 +428,7 @@ static const struct key keys[] = {
 	{ "callout_timeout", set_time, OFF(callout_timeout), "60s",
 	    1, 3600, 0 },
 	{ "catchall_probe", set_bool, OFF(catchall_probe), "yes", 0, 1, 0 },
+	{ "tls", set_tls, OFF(tls), "may", 0, 0, 0 },
 	{ "max_mx_hosts", set_uint, OFF(max_mx_hosts), "5", 1, 100, 0 },
 	{ "max_mx_addresses", set_uint, OFF(max_mx_addresses), "10",
 	    1, 1000, 0 },

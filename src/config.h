@@ -63,6 +63,7 @@ struct config {
 	unsigned command_timeout;       /* 30s */
 	unsigned callout_timeout;       /* 60s */
 	int catchall_probe;             /* yes */
+	int tls;                        /* may (1) | never (0): STARTTLS */
 	unsigned max_mx_hosts;          /* 5 */
 	unsigned max_mx_addresses;      /* 10, over all hosts */
 	/* politeness */

@@ -49,7 +49,7 @@ void
 host_put(struct host *h)
 {
 	if (h->open == 0 && h->bo.level == 0 && h->blocked == NULL &&
-	    h->rcpt_cap == 0)
+	    h->rcpt_cap == 0 && h->tls_broken_until == 0)
 		host_free(h);
 }
 
@@ -61,6 +61,8 @@ host_live(const struct host *h, double now)
 		return 1;
 	if (h->blocked != NULL && (now < h->blocked_until ||
 	    now - h->blocked_at < HOST_KEEP))
+		return 1;
+	if (now < h->tls_broken_until)
 		return 1;
 	return h->rcpt_cap != 0 && now - h->last_used < HOST_KEEP;
 }
@@ -101,6 +103,18 @@ host_blocked(const struct host *h, double now)
 {
 	return h->blocked != NULL && now < h->blocked_until ? h->blocked :
 	    NULL;
+}
+
+void
+host_tls_break(struct host *h, double now, unsigned ttl)
+{
+	h->tls_broken_until = now + ttl;
+}
+
+int
+host_tls_broken(const struct host *h, double now)
+{
+	return now < h->tls_broken_until;
 }
 
 unsigned

@@ -2,7 +2,8 @@
  * host.h - what savd remembers per target address (not per domain):
  * sessions open (host_concurrency), back-off after "slow down" replies,
  * "this host blocks us" records (blocked_ttl, PROTOCOL.md 3b), and how many
- * RCPTs it takes per session (after a 452).  A table in memory, bounded:
+ * RCPTs it takes per session (after a 452), and whether TLS failed with it
+ * lately (callouts then go straight to plain text).  A table in memory, bounded:
  * an entry lives while something about it is worth remembering.
  */
 #ifndef SAVD_HOST_H
@@ -26,6 +27,7 @@ struct host {
 	double blocked_until;           /* ev time; 0 = not blocked */
 	double blocked_at;
 	struct verdict *blocked;        /* the reply that blocked us */
+	double tls_broken_until;        /* ev time; 0 = TLS never failed */
 };
 
 /* Find or create the entry for addr (never NULL). */
@@ -42,6 +44,10 @@ void host_block(struct host *h, const struct verdict *v, double now,
     unsigned ttl);
 /* The blocked verdict while it holds (source=cache), else NULL. */
 const struct verdict *host_blocked(const struct host *h, double now);
+
+/* TLS failed with h: plain text only for ttl seconds. */
+void host_tls_break(struct host *h, double now, unsigned ttl);
+int host_tls_broken(const struct host *h, double now);
 
 /* " backoff=ip,ip": hosts paused now; returns their number. */
 unsigned host_backoff_report(struct buf *out, double now);

@@ -365,6 +365,8 @@ proto_format_verdict(struct buf *out, const struct verdict *v, long age)
 		proto_kv(out, "mx", v->mx);
 	if (age >= 0)
 		proto_kv_int(out, "age", age);
+	if (v->tls[0] != '\0')
+		proto_kv(out, "tls", v->tls);
 	if (v->text[0] != '\0')
 		proto_text(out, v->text);
 	proto_end(out);

@@ -19,6 +19,7 @@ _Static_assert(CONFIG_MAX_RCPT <= SESS_MAX_RCPT, "config allows more rcpts");
 
 static const char *const state_names[SS__COUNT] = {
 	[SS_GREETING] = "greeting", [SS_EHLO] = "ehlo", [SS_HELO] = "helo",
+	[SS_STARTTLS] = "starttls", [SS_TLS] = "tls",
 	[SS_MAIL] = "mail", [SS_RCPT] = "rcpt", [SS_PROBE] = "probe",
 	[SS_QUIT] = "quit", [SS_DONE] = "done",
 };
@@ -26,7 +27,8 @@ static const char *const state_names[SS__COUNT] = {
 /* The dialogue stage whose reply each waiting state receives. */
 static const enum smtp_stage state_stage[SS__COUNT] = {
 	[SS_GREETING] = STAGE_GREETING, [SS_EHLO] = STAGE_EHLO,
-	[SS_HELO] = STAGE_HELO, [SS_MAIL] = STAGE_MAIL,
+	[SS_HELO] = STAGE_HELO, [SS_STARTTLS] = STAGE_EHLO,
+	[SS_TLS] = STAGE_EHLO, [SS_MAIL] = STAGE_MAIL,
 	[SS_RCPT] = STAGE_RCPT, [SS_PROBE] = STAGE_PROBE,
 	[SS_QUIT] = STAGE_RCPT, [SS_DONE] = STAGE_RCPT,
 };
@@ -180,6 +182,11 @@ enter(struct session *s, enum sess_state st, struct buf *out)
 	case SS_HELO:
 		put_cmd(s, out, "HELO %s\r\n", s->helo_name);
 		break;
+	case SS_STARTTLS:
+		put_cmd(s, out, "STARTTLS%s\r\n", "");
+		break;
+	case SS_TLS:                    /* the handshake is the caller's */
+		return SA_STARTTLS;
 	case SS_MAIL:
 		put_cmd(s, out, s->smtputf8 && (needs_utf8(s->mail_from) ||
 		    any_utf8_rcpt(s)) ? "MAIL FROM:<%s> SMTPUTF8\r\n" :
@@ -261,6 +268,8 @@ next_after_ok(struct session *s, int code, const char *text)
 		if (code / 100 != 2)
 			return SS_HELO;         /* 5xx EHLO: try HELO */
 		s->esmtp = 1;
+		if (s->starttls && s->tls_wanted && !s->tls)
+			return SS_STARTTLS;
 		return before_mail(s);
 	case SS_HELO:
 		s->pipelining = s->smtputf8 = 0;
@@ -268,6 +277,26 @@ next_after_ok(struct session *s, int code, const char *text)
 	default:                                /* SS_MAIL */
 		return s->replied < s->nrcpt ? SS_RCPT : SS_QUIT;
 	}
+}
+
+/*
+ * In plain text because TLS failed with this host (the retry, or a host
+ * remembered so): a refusal that asks for TLS says nothing about the
+ * address nor, lastingly, about us.  It is a defer tempfail (r becomes 0),
+ * never fail or a block record.  Returns r, possibly changed.
+ */
+static int
+tls_refusal(const struct session *s, struct verdict *v, int r, int code,
+    const char *text)
+{
+	if (r != 1 || !s->tls_cleared || v->result != RES_UNKNOWN ||
+	    v->reason != R_BLOCKED)
+		return r;
+	if (code != 530 && strcasestr(text, "tls") == NULL &&
+	    strcasestr(text, "encrypt") == NULL)
+		return r;
+	verdict_set(v, RES_DEFER, R_TEMPFAIL, SRC_CALLOUT);
+	return 0;
 }
 
 /* A reply before any RCPT: it goes on, or it decides everybody. */
@@ -280,7 +309,8 @@ on_setup_reply(struct session *s, int code, const char *text)
 
 	if (s->state == SS_MAIL && s->mail_from[0] != '\0')
 		stage = STAGE_MAIL_SENDER;
-	r = verdict_from_reply(&v, stage, code, text);
+	r = tls_refusal(s, &v, verdict_from_reply(&v, stage, code, text),
+	    code, text);
 	if (r == 1) {
 		give_rest(s, 0, &v, 1, text);
 		return SS_QUIT;
@@ -313,7 +343,8 @@ on_rcpt_reply(struct session *s, int code, const char *text)
 	size_t i = s->replied;
 	int r;
 
-	r = verdict_from_reply(&v, STAGE_RCPT, code, text);
+	r = tls_refusal(s, &v, verdict_from_reply(&v, STAGE_RCPT, code, text),
+	    code, text);
 	if (code == 421) {              /* closing: this and the rest move on */
 		s->backoff = 1;
 		give_rest(s, i, &v, 0, text);
@@ -375,6 +406,19 @@ fail_with(struct session *s, enum smtp_failure f, const char *text)
 }
 
 enum sess_action
+sess_tls_up(struct session *s, struct buf *out)
+{
+	if (s->state != SS_TLS) {
+		fprintf(stderr, "session: TLS up in state %s\n",
+		    sess_state_name(s->state));
+		abort();
+	}
+	s->tls = 1;
+	s->esmtp = s->pipelining = s->smtputf8 = s->starttls = 0;
+	return enter(s, SS_EHLO, out);
+}
+
+enum sess_action
 sess_failure(struct session *s, enum smtp_failure f)
 {
 	return fail_with(s, f, NULL);
@@ -411,6 +455,7 @@ code_answers(enum sess_state st, int code)
 		return 1;
 	switch (st) {
 	case SS_GREETING:
+	case SS_STARTTLS:
 		return code == 220;
 	case SS_RCPT:
 	case SS_PROBE:
@@ -431,6 +476,7 @@ scan_ehlo_line(struct session *s, const char *line, size_t len)
 	} kws[] = {
 		{ "PIPELINING", offsetof(struct session, pipelining) },
 		{ "SMTPUTF8", offsetof(struct session, smtputf8) },
+		{ "STARTTLS", offsetof(struct session, starttls) },
 	};
 
 	if (s->reply.nlines < 2 || len < 4 || line[0] != '2')
@@ -451,6 +497,12 @@ on_reply(struct session *s, int code, const char *text)
 	if (code >= 400 && smtpreply_says_backoff(code, text))
 		s->backoff = 1;
 	switch (s->state) {
+	case SS_STARTTLS:               /* 220: the handshake; 4xx/5xx but 421:
+	                                   go on in plain text */
+		if (code == 220)
+			return SS_TLS;
+		return code == 421 ? on_setup_reply(s, code, text) :
+		    before_mail(s);
 	case SS_RCPT:
 		return on_rcpt_reply(s, code, text);
 	case SS_PROBE:

@@ -21,6 +21,9 @@ enum sess_state {
 	SS_GREETING,            /* connected, waiting for the banner */
 	SS_EHLO,
 	SS_HELO,
+	SS_STARTTLS,            /* waiting for the reply to STARTTLS */
+	SS_TLS,                 /* 220 to STARTTLS: the caller's handshake;
+	                           no reply is owed, none may arrive */
 	SS_MAIL,                /* waiting for the MAIL reply */
 	SS_RCPT,                /* waiting for RCPT replies */
 	SS_PROBE,               /* waiting for the catch-all probe reply */
@@ -34,6 +37,9 @@ enum sess_action {
 	SA_QUIT,                /* results final; out holds QUIT: flush it and
 	                           wait briefly for the reply or close */
 	SA_CLOSE,               /* results final; close now, send nothing */
+	SA_STARTTLS,            /* 220 to STARTTLS: check that nothing else
+	                           arrived in plain text, do the TLS handshake,
+	                           then sess_tls_up() (or sess_failure()) */
 };
 
 struct sess_rcpt {
@@ -57,6 +63,11 @@ struct session {
 	int esmtp;              /* EHLO accepted */
 	int pipelining;         /* PIPELINING advertised */
 	int smtputf8;           /* SMTPUTF8 advertised */
+	int starttls;           /* STARTTLS advertised (this EHLO) */
+	int tls_wanted;         /* caller: send STARTTLS when offered */
+	int tls_cleared;        /* caller: plain text because TLS failed
+	                           here; a refusal about TLS is then a defer */
+	int tls;                /* the dialogue runs over TLS now */
 	int backoff;            /* the remote asked us to slow down (421 ...) */
 	enum sess_probe probe_result;
 	unsigned queued;        /* commands put in out, not yet sent */
@@ -95,6 +106,13 @@ enum sess_action sess_line(struct session *s, const char *line, size_t len,
  * session, decided or not, moves on with defer tempfail.
  */
 void sess_sent(struct session *s);
+
+/*
+ * The TLS handshake after SA_STARTTLS succeeded: every EHLO keyword from
+ * before it is forgotten and EHLO is sent again (RFC 3207 4.2).  Returns
+ * SA_CONTINUE with EHLO in out.
+ */
+enum sess_action sess_tls_up(struct session *s, struct buf *out);
 
 /* A timeout, a lost connection or garbage: every undecided recipient gets
  * the failure's verdict; always SA_CLOSE (no QUIT after a timeout). */

@@ -1,22 +1,117 @@
 /*
- * smtpconn.c - non-blocking TCP for callouts (smtpconn.h).
+ * smtpconn.c - non-blocking TCP and TLS for callouts (smtpconn.h).
  * Must not: block, interpret a byte, or call its owner back from inside
  * a call the owner made (sc_start's immediate failure goes through a
- * zero timer).  Every read is bounded per event.
+ * zero timer, sc_starttls's outcome through the socket's events).  Every
+ * read is bounded per event.  TLS is OpenSSL driven by
+ * SSL_ERROR_WANT_READ/WANT_WRITE on the loop, one SSL_CTX per process,
+ * opportunistic: a certificate that does not verify is recorded, not
+ * refused.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
+#include <arpa/inet.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include "smtpconn.h"
 
 #define READ_CHUNK      2048    /* buffers grow only by what arrives */
 #define READ_BURST      65536   /* bytes read per event at most */
 
+static SSL_CTX *tls_ctx;        /* the process's, made on first use */
+
+/* The one SSL_CTX: no verification required, system CAs loaded so that
+ * the result says something, buffers released while idle. */
+static SSL_CTX *
+tls_context(void)
+{
+	if (tls_ctx != NULL)
+		return tls_ctx;
+	tls_ctx = SSL_CTX_new(TLS_client_method());
+	if (tls_ctx == NULL)
+		return NULL;
+	SSL_CTX_set_verify(tls_ctx, SSL_VERIFY_NONE, NULL);
+	if (SSL_CTX_set_default_verify_paths(tls_ctx) != 1)
+		ERR_clear_error();      /* no CAs: nothing will verify */
+	SSL_CTX_set_mode(tls_ctx, SSL_MODE_RELEASE_BUFFERS |
+	    SSL_MODE_ENABLE_PARTIAL_WRITE |
+	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+	SSL_CTX_set_session_cache_mode(tls_ctx, SSL_SESS_CACHE_OFF);
+	return tls_ctx;
+}
+
+void
+sc_tls_fini(void)
+{
+	SSL_CTX_free(tls_ctx);
+	tls_ctx = NULL;
+}
+
+/* Say in c->tls_error what went wrong (OpenSSL's queue is emptied). */
+static void
+tls_note_error(struct smtpconn *c, const char *what, int sslerr)
+{
+	unsigned long e = ERR_get_error();
+	char es[120];
+
+	if (e != 0)
+		ERR_error_string_n(e, es, sizeof(es));
+	else if (sslerr == SSL_ERROR_SYSCALL)
+		snprintf(es, sizeof(es), "%s", errno != 0 ? strerror(errno) :
+		    "connection closed");
+	else
+		snprintf(es, sizeof(es), "error %d", sslerr);
+	ERR_clear_error();
+	snprintf(c->tls_error, sizeof(c->tls_error), "%s: %s", what, es);
+}
+
+/* SSL_read what is there (bounded); as sc_read, and -2 for a TLS error
+ * (tls_error set).  A clean close_notify or EOF is -1 with errno 0. */
+static int
+tls_read(struct smtpconn *c)
+{
+	char chunk[READ_CHUNK];
+	size_t total = 0;
+	int n, e;
+
+	for (;;) {
+		n = SSL_read(c->ssl, chunk, sizeof(chunk));
+		if (n <= 0)
+			break;
+		buf_add(&c->in, chunk, (size_t)n);
+		total += (size_t)n;
+		if (total >= READ_BURST) {
+			/* decrypted bytes wait inside OpenSSL: no fd event
+			 * will say so */
+			if (SSL_pending(c->ssl) > 0)
+				ev_feed_event(c->loop, &c->io, EV_READ);
+			return 1;
+		}
+	}
+	e = SSL_get_error(c->ssl, n);
+	if (total > 0 || e == SSL_ERROR_WANT_READ ||
+	    e == SSL_ERROR_WANT_WRITE) {
+		ERR_clear_error();
+		return total > 0;
+	}
+	if (e == SSL_ERROR_ZERO_RETURN ||
+	    (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)) {
+		ERR_clear_error();
+		return -1;              /* errno as the read left it, or 0 */
+	}
+	tls_note_error(c, "TLS read", e);
+	return -2;
+}
+
 /* Read what is there now (bounded); 1 got bytes, 0 nothing yet, -1 the
- * connection is gone (errno set, 0 for EOF). */
+ * connection is gone (errno set, 0 for EOF), -2 a TLS error. */
 static int
 sc_read(struct smtpconn *c)
 {
@@ -24,6 +119,10 @@ sc_read(struct smtpconn *c)
 	size_t total = 0;
 	ssize_t n;
 
+	if (c->ssl != NULL) {
+		errno = 0;
+		return tls_read(c);
+	}
 	do {
 		n = read(c->fd, chunk, sizeof(chunk));
 		if (n > 0) {
@@ -48,9 +147,39 @@ watch(struct smtpconn *c, int events)
 	ev_io_start(c->loop, &c->io);
 }
 
+/* SSL_write what out holds; 0 written or waiting, -1 gone. */
+static int
+tls_flush(struct smtpconn *c)
+{
+	while (buf_avail(&c->out) > 0) {
+		int n = SSL_write(c->ssl, buf_head(&c->out),
+		    (int)(buf_avail(&c->out) > 65536 ? 65536 :
+		    buf_avail(&c->out)));
+		int e;
+
+		if (n > 0) {
+			buf_consume(&c->out, (size_t)n);
+			continue;
+		}
+		e = SSL_get_error(c->ssl, n);
+		if (e == SSL_ERROR_WANT_WRITE || e == SSL_ERROR_WANT_READ)
+			break;          /* on_io tries again on any event */
+		tls_note_error(c, "TLS write", e);
+		buf_reset(&c->out);
+		return -1;
+	}
+	ERR_clear_error();
+	watch(c, EV_READ | (buf_avail(&c->out) ? EV_WRITE : 0));
+	return 0;
+}
+
 int
 sc_flush(struct smtpconn *c)
 {
+	if (c->phase == SC_HANDSHAKE)
+		return 0;               /* nothing may be sent meanwhile */
+	if (c->ssl != NULL)
+		return tls_flush(c);
 	while (buf_avail(&c->out) > 0) {
 		ssize_t n = write(c->fd, buf_head(&c->out), buf_avail(&c->out));
 
@@ -86,6 +215,43 @@ on_connect_done(struct smtpconn *c)
 	c->cb(c, SC_EV_CONNECTED, 0);
 }
 
+/* One step of the handshake; its end is told to the owner.  Whatever
+ * the server sent right after the handshake is read at once, so that an
+ * early talker is seen before our EHLO goes out (PROTOCOL.md 3d). */
+static void
+tls_handshake_step(struct smtpconn *c)
+{
+	int r, e;
+
+	if (c->ssl == NULL) {
+		c->cb(c, SC_EV_TLS_FAILED, 0);  /* set-up failed */
+		return;
+	}
+	r = SSL_do_handshake(c->ssl);
+	if (r == 1) {
+		c->phase = SC_TLS;
+		c->tls_verified = SSL_get0_peer_certificate(c->ssl) != NULL &&
+		    SSL_get_verify_result(c->ssl) == X509_V_OK;
+		watch(c, EV_READ);
+		r = tls_read(c);
+		if (r == -2)
+			c->cb(c, SC_EV_TLS_FAILED, 0);
+		else if (r == -1)
+			c->cb(c, SC_EV_LOST, errno);
+		else
+			c->cb(c, SC_EV_TLS_UP, 0);
+		return;
+	}
+	e = SSL_get_error(c->ssl, r);
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+		ERR_clear_error();
+		watch(c, e == SSL_ERROR_WANT_READ ? EV_READ : EV_WRITE);
+		return;
+	}
+	tls_note_error(c, "TLS handshake", e);
+	c->cb(c, SC_EV_TLS_FAILED, 0);
+}
+
 static void
 on_io(struct ev_loop *loop, ev_io *w, int revents)
 {
@@ -97,16 +263,66 @@ on_io(struct ev_loop *loop, ev_io *w, int revents)
 		on_connect_done(c);
 		return;
 	}
-	if ((revents & EV_WRITE) && sc_flush(c) < 0) {
-		c->cb(c, SC_EV_LOST, EPIPE);
+	if (c->phase == SC_HANDSHAKE) {
+		tls_handshake_step(c);
 		return;
 	}
-	if (!(revents & EV_READ) || (r = sc_read(c)) == 0)
+	/* Through TLS a write may wait for a read and the reverse: try
+	 * both on any event. */
+	if (((revents & EV_WRITE) || (c->ssl != NULL &&
+	    buf_avail(&c->out) > 0)) && sc_flush(c) < 0) {
+		c->cb(c, c->tls_error[0] ? SC_EV_TLS_FAILED : SC_EV_LOST,
+		    EPIPE);
 		return;
-	if (r < 0)
+	}
+	if ((!(revents & EV_READ) && c->ssl == NULL) ||
+	    (r = sc_read(c)) == 0)
+		return;
+	if (r == -2)
+		c->cb(c, SC_EV_TLS_FAILED, 0);
+	else if (r < 0)
 		c->cb(c, SC_EV_LOST, errno);
 	else
 		c->cb(c, SC_EV_INPUT, 0);
+}
+
+/* Is name an address literal (no SNI for those, RFC 6066 3)? */
+static int
+is_literal(const char *name)
+{
+	unsigned char b[16];
+
+	return name[0] == '[' || inet_pton(AF_INET, name, b) == 1 ||
+	    inet_pton(AF_INET6, name, b) == 1;
+}
+
+void
+sc_starttls(struct smtpconn *c, const char *sni)
+{
+	SSL_CTX *ctx = tls_context();
+
+	c->phase = SC_HANDSHAKE;
+	c->tls_error[0] = '\0';
+	if (ctx == NULL || (c->ssl = SSL_new(ctx)) == NULL ||
+	    SSL_set_fd(c->ssl, c->fd) != 1) {
+		tls_note_error(c, "TLS set-up", 0);
+		SSL_free(c->ssl);
+		c->ssl = NULL;          /* told from on_io */
+	} else {
+		SSL_set_connect_state(c->ssl);
+		if (sni != NULL && sni[0] != '\0' && !is_literal(sni) &&
+		    (SSL_set_tlsext_host_name(c->ssl, sni) != 1 ||
+		    SSL_set1_host(c->ssl, sni) != 1))
+			ERR_clear_error();      /* a name OpenSSL refuses */
+	}
+	watch(c, EV_WRITE);             /* writable at once: the first step */
+}
+
+const char *
+sc_tls_version(const struct smtpconn *c)
+{
+	return c->phase == SC_TLS && c->ssl != NULL ?
+	    SSL_get_version(c->ssl) : NULL;
 }
 
 static void
@@ -193,6 +409,13 @@ sc_close(struct smtpconn *c)
 		return;
 	ev_io_stop(c->loop, &c->io);
 	ev_timer_stop(c->loop, &c->step);
+	if (c->ssl != NULL) {
+		if (c->phase == SC_TLS)
+			SSL_shutdown(c->ssl);   /* one try: never waits */
+		SSL_free(c->ssl);
+		ERR_clear_error();
+		c->ssl = NULL;
+	}
 	if (c->fd >= 0)
 		close(c->fd);
 	c->fd = -1;

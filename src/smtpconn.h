@@ -1,9 +1,10 @@
 /*
  * smtpconn.h - the socket side of one SMTP client session: non-blocking
  * connect, bounded reads into a buffer, writes from a buffer, and one step
- * timer.  Knows nothing of SMTP: callout.c feeds what arrives to the pure
- * state machine (session.c) and puts its commands in `out`.  TLS goes in
- * here, below the dialogue, when it comes.
+ * timer, and TLS (OpenSSL 3, non-blocking) once the dialogue asks for it.
+ * Knows nothing of SMTP: callout.c feeds what arrives to the pure state
+ * machine (session.c) and puts its commands in `out`; in and out hold
+ * plain text whether the socket carries TLS or not.
  */
 #ifndef SAVD_SMTPCONN_H
 #define SAVD_SMTPCONN_H
@@ -16,6 +17,8 @@
 enum sc_phase {
 	SC_CONNECTING,          /* connect() in progress */
 	SC_OPEN,                /* connected: reading and writing */
+	SC_HANDSHAKE,           /* TLS handshake in progress (sc_starttls) */
+	SC_TLS,                 /* reading and writing through TLS */
 	SC_CLOSED,              /* fd closed */
 	SC__COUNT
 };
@@ -26,10 +29,14 @@ enum sc_event {
 	SC_EV_LOST,             /* EOF or error while open (err: errno, 0 EOF) */
 	SC_EV_CONNECT_FAILED,   /* refused, unreachable... (err: errno) */
 	SC_EV_TIMER,            /* the step timer ran out */
+	SC_EV_TLS_UP,           /* the handshake is done: phase SC_TLS */
+	SC_EV_TLS_FAILED,       /* handshake failed, or a TLS error later
+	                           (tls_error says what) */
 	SC_EV__COUNT
 };
 
 struct smtpconn;
+struct ssl_st;
 typedef void sc_fn(struct smtpconn *c, enum sc_event ev, int err);
 
 struct smtpconn {
@@ -42,7 +49,11 @@ struct smtpconn {
 	struct buf in, out;
 	sc_fn *cb;
 	void *owner;
+	struct ssl_st *ssl;     /* from sc_starttls until sc_close */
+	int tls_verified;       /* the certificate verified (for SNI name) */
+	char tls_error[160];    /* why SC_EV_TLS_FAILED, or "" */
 };
+
 
 /*
  * Connect to ip:port (from bind, if non-NULL and of the same family).
@@ -57,6 +68,19 @@ void sc_timer(struct smtpconn *c, double t);
 /* Write what out holds as far as the socket takes it; -1 when the peer is
  * gone (out is then emptied). */
 int sc_flush(struct smtpconn *c);
+/*
+ * Start TLS on an open connection (after 220 to STARTTLS): in must be
+ * empty (what came before is the caller's to judge).  sni: the server's
+ * name (SNI and the name verified), or NULL.  The outcome comes as
+ * SC_EV_TLS_UP or SC_EV_TLS_FAILED, never from inside this call; the
+ * step timer keeps running and bounds the handshake.  The certificate
+ * need not verify (opportunistic TLS); whether it did is in tls_verified.
+ */
+void sc_starttls(struct smtpconn *c, const char *sni);
+/* "TLSv1.3" and the like once the handshake is done, else NULL. */
+const char *sc_tls_version(const struct smtpconn *c);
+/* Free the process's SSL_CTX (shutdown); sc_starttls makes a new one. */
+void sc_tls_fini(void);
 /* Close the socket, stop the watchers, free the buffers.  Idempotent. */
 void sc_close(struct smtpconn *c);
 

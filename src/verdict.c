@@ -104,6 +104,7 @@ verdict_set(struct verdict *v, enum sav_result res, enum sav_reason why,
 	v->source = src;
 	v->mx[0] = '\0';
 	v->text[0] = '\0';
+	v->tls[0] = '\0';
 }
 
 static void

@@ -49,6 +49,9 @@ struct verdict {
 	enum sav_source source;
 	char mx[SAV_MX_MAX];            /* "host[ip]" or "" */
 	char text[SAV_TEXT_MAX];        /* sanitised, printable ASCII, or "" */
+	char tls[12];                   /* callout sessions: "TLSv1.3" or "no";
+	                                   "" = no tls= field (never cached) */
+	int tls_verified;               /* the certificate verified */
 };
 
 const char *verdict_result_name(enum sav_result);

@@ -115,15 +115,19 @@ static void
 log_answer(const char *addr, const char *mail_from, const struct verdict *v,
     long age, ev_tstamp started, const char *notes)
 {
-	char agebuf[32] = "";
+	char agebuf[32] = "", tls[48] = "";
 
 	if (age >= 0)
 		snprintf(agebuf, sizeof(agebuf), " age=%ld", age);
+	if (v->tls[0] != '\0')         /* how a callout got it (issue 12) */
+		snprintf(tls, sizeof(tls), " tls=%s%s", v->tls,
+		    strcmp(v->tls, "no") == 0 ? "" : v->tls_verified ?
+		    " tls_verified=yes" : " tls_verified=no");
 	log_info("verify result=%s reason=%s code=%d addr=<%s> from=<%s> "
-	    "source=%s mx=%s%s ms=%ld%s",
+	    "source=%s mx=%s%s%s ms=%ld%s",
 	    verdict_result_name(v->result), verdict_reason_name(v->reason),
 	    v->code, addr, mail_from, verdict_source_name(v->source),
-	    v->mx[0] ? v->mx : "-", agebuf,
+	    v->mx[0] ? v->mx : "-", tls, agebuf,
 	    (long)((ev_now(vfy.loop) - started) * 1000 + 0.5), notes);
 	metrics_answer(v, (ev_now(vfy.loop) - started) * 1000);
 }

@@ -36,7 +36,8 @@
 
 struct step {
 	char ev;                /* 'S' server line, 'T' timeout, 'L' lost,
-	                           'G' garbled, 'C' connect failure */
+	                           'G' garbled, 'C' connect failure,
+	                           'U' the TLS handshake succeeded */
 	const char *line;
 	const char *sent;       /* exact bytes appended to out */
 	enum sess_action act;
@@ -45,6 +46,9 @@ struct step {
 #define S(l, o, a)      { 'S', (l), (o), (a) }
 #define BATCH(l, o, a)  { 'B', (l), (o), (a) }
 #define F(e, a)         { (e), NULL, "", (a) }
+#define TLS_UP(o, a)    { 'U', NULL, (o), (a) }
+#define STLS            "STARTTLS\r\n"
+#define ST              SA_STARTTLS
 #define GO              SA_CONTINUE
 #define QU              SA_QUIT
 #define CL              SA_CLOSE
@@ -72,6 +76,8 @@ struct dialogue {
 	int backoff;
 	enum sess_state final;
 	enum sess_probe probe_result;   /* PROBE_NONE unless written */
+	int tls_wanted;                 /* tls = may (caller's) */
+	int tls_cleared;                /* plain text after a TLS failure */
 };
 
 /* The greeting and a plain EHLO without PIPELINING. */
@@ -393,6 +399,134 @@ static const struct dialogue dialogues[] = {
 		S("451 4.7.1 rate limit exceeded", QUIT, QU) },
 	    { W(DEFER, TEMPFAIL, 451, 0, "4.7.1 rate limit exceeded") },
 	    0, 1, SS_QUIT },
+	/* STARTTLS (RFC 3207, issue 12). */
+	{ "STARTTLS offered: 220, handshake, EHLO again, old keywords gone",
+	    NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250-PIPELINING", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		S("220 2.0.0 Ready to start TLS", "", ST),
+		TLS_UP(EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 SIZE 1000", MAILN, GO),
+		S("250 Ok", RCPT(A), GO),
+		S("250 a ok", QUIT, QU) },
+	    { W(OK, ACCEPTED, 250, 1, "a ok") }, 0, 0, SS_QUIT, PROBE_NONE,
+	    1, 0 },
+	{ "over TLS, STARTTLS offered again: not sent again", NULL, NULL,
+	    { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		S("220 go ahead", "", ST),
+		TLS_UP(EHLO, GO),
+		S("250-mx", "", GO),
+		S("250-PIPELINING", "", GO),
+		S("250 STARTTLS", MAILN RCPT(A), GO),
+		S("250 Ok", "", GO),
+		S("550 5.1.1 a unknown", QUIT, QU) },
+	    { W(FAIL, REJECTED, 550, 1, "5.1.1 a unknown") }, 1, 0, SS_QUIT,
+	    PROBE_NONE, 1, 0 },
+	{ "STARTTLS offered, tls = never: plain text", NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", MAILN, GO),
+		S("250 Ok", RCPT(A), GO),
+		S("250 a ok", QUIT, QU) },
+	    { W(OK, ACCEPTED, 250, 1, "a ok") }, 0, 0, SS_QUIT },
+	{ "STARTTLS not offered: plain text", NULL, NULL, { A }, {
+		HELLO,
+		S("250 Ok", RCPT(A), GO),
+		S("250 a ok", QUIT, QU) },
+	    { W(OK, ACCEPTED, 250, 1, "a ok") }, 0, 0, SS_QUIT, PROBE_NONE,
+	    1, 0 },
+	{ "454 to STARTTLS: on in plain text", NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		S("454 4.7.0 TLS not available due to local problem", MAILN,
+		    GO),
+		S("250 Ok", RCPT(A), GO),
+		S("250 a ok", QUIT, QU) },
+	    { W(OK, ACCEPTED, 250, 1, "a ok") }, 0, 0, SS_QUIT, PROBE_NONE,
+	    1, 0 },
+	{ "502 to STARTTLS: on in plain text", NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		S("502 5.5.1 not implemented", MAILN, GO),
+		S("250 Ok", RCPT(A), GO),
+		S("550 5.1.1 unknown", QUIT, QU) },
+	    { W(FAIL, REJECTED, 550, 1, "5.1.1 unknown") }, 0, 0, SS_QUIT,
+	    PROBE_NONE, 1, 0 },
+	{ "421 to STARTTLS: everybody moves on", NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		S("421 4.3.2 shutting down", "", CL) },
+	    { W(DEFER, TEMPFAIL, 421, 0, "4.3.2 shutting down") }, 0, 1,
+	    SS_DONE, PROBE_NONE, 1, 0 },
+	{ "250 cannot answer STARTTLS", NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		S("250 ok", "", CL) },
+	    { VIOL(BADCODE, "250 ok") }, 0, 0, SS_DONE, PROBE_NONE, 1, 0 },
+	{ "plain text after 220 to STARTTLS is a violation (injection)",
+	    NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		S("220 ready", "", ST),
+		S("250-injected", "", CL) },
+	    { VIOL(EARLY, "250-injected") }, 0, 0, SS_DONE, PROBE_NONE, 1, 0 },
+	{ "220 and more in one read: the more is the caller's to judge",
+	    NULL, NULL, { A }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		BATCH("220 ready\n250 mx", "", ST) },
+	    { UNDECIDED }, 0, 0, SS_TLS, PROBE_NONE, 1, 0 },
+	{ "the handshake fails: everybody moves on", NULL, NULL, { A, B }, {
+		S("220 mx ESMTP", EHLO, GO),
+		S("250-mx", "", GO),
+		S("250 STARTTLS", STLS, GO),
+		S("220 ready", "", ST),
+		F('L', CL) },
+	    { UNDECIDED, UNDECIDED }, 0, 0, SS_DONE,
+	    PROBE_NONE, 1, 0 },
+	{ "plain after a TLS failure: 530 at MAIL is a defer, not blocked",
+	    NULL, NULL, { A }, {
+		HELLO,
+		S("530 5.7.0 Must issue a STARTTLS command first", QUIT, QU) },
+	    { W(DEFER, TEMPFAIL, 451, 0,
+	        "5.7.0 Must issue a STARTTLS command first") }, 0, 0, SS_QUIT,
+	    PROBE_NONE, 0, 1 },
+	{ "plain after a TLS failure: a TLS refusal at RCPT is a defer", NULL,
+	    NULL, { A }, {
+		HELLO,
+		S("250 Ok", RCPT(A), GO),
+		S("550 STARTTLS is required to send mail to this server", QUIT,
+		    QU) },
+	    { W(DEFER, TEMPFAIL, 451, 0,
+	        "STARTTLS is required to send mail to this server") }, 0, 0,
+	    SS_QUIT, PROBE_NONE, 0, 1 },
+	{ "plain after a TLS failure: other blocks stay blocks", NULL, NULL,
+	    { A }, {
+		HELLO,
+		S("250 Ok", RCPT(A), GO),
+		S("554 5.7.1 Client host rejected: blocked using zen", QUIT,
+		    QU) },
+	    { W(UNKNOWN, BLOCKED, 554, 1,
+	        "5.7.1 Client host rejected: blocked using zen") }, 0, 1,
+	    SS_QUIT, PROBE_NONE, 0, 1 },
+	{ "tls = never: 530 at MAIL is unknown blocked", NULL, NULL, { A }, {
+		HELLO,
+		S("530 5.7.0 Must issue a STARTTLS command first", QUIT, QU) },
+	    { W(UNKNOWN, BLOCKED, 530, 1,
+	        "5.7.0 Must issue a STARTTLS command first") }, 0, 0,
+	    SS_QUIT },
 	{ "no rcpts: MAIL then QUIT", NULL, NULL, { NULL }, {
 		HELLO,
 		S("250 Ok", QUIT, QU) },
@@ -428,6 +562,8 @@ run_step(struct session *s, const struct step *st, struct buf *out)
 		return sess_failure(s, FAIL_LOST);
 	case 'G':
 		return sess_failure(s, FAIL_GARBLED);
+	case 'U':
+		return sess_tls_up(s, out);
 	default:
 		return sess_failure(s, FAIL_CONNECT);
 	}
@@ -460,6 +596,8 @@ run_dialogue(const struct dialogue *d)
 
 	buf_init(&out);
 	sess_init(&s, HELO, d->from ? d->from : "", d->probe, MX, store, SESS_MAX_RCPT);
+	s.tls_wanted = d->tls_wanted;
+	s.tls_cleared = d->tls_cleared;
 	for (i = 0; i < MAXR && d->rcpt[i] != NULL; i++)
 		sess_add_rcpt(&s, d->rcpt[i]);
 	is_int(s.nrcpt, i, "%s: %zu rcpts added", d->name, i);

@@ -3,8 +3,9 @@
 # bookworm.  Idempotent; needs root (or sudo).
 set -e
 PKGS="build-essential autoconf automake pkg-config perl
-      libev-dev libudns-dev libtdb-dev libidn2-dev tdb-tools uthash-dev
-      libnet-dns-perl libio-socket-ip-perl swaks exim4-daemon-heavy
+      libev-dev libudns-dev libtdb-dev libidn2-dev libssl-dev tdb-tools uthash-dev
+      libnet-dns-perl libio-socket-ip-perl libio-socket-ssl-perl swaks
+      exim4-daemon-heavy
       mandoc groff-base openssl iproute2
       clang libclang-rt-14-dev"
 missing=
