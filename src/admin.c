@@ -258,6 +258,21 @@ do_health(struct slot *s)
 	buf_free(&blocked);
 }
 
+/* HEALTH's status and facts without its text. */
+static int
+health_numbers(struct health_facts *f, ev_tstamp now)
+{
+	struct buf why, blocked;
+	int status;
+
+	buf_init(&why);
+	buf_init(&blocked);
+	status = health_now(f, &why, &blocked, now);
+	buf_free(&why);
+	buf_free(&blocked);
+	return status;
+}
+
 #define C METRIC_COUNTER
 #define G METRIC_GAUGE
 
@@ -283,15 +298,9 @@ admin_metrics_text(struct buf *out)
 	const struct callout_stats *cs = callout_stats();
 	ev_tstamp now = ev_now(adm.loop);
 	struct health_facts f;
-	struct buf why, blocked;
 	size_t n;
-	int status;
+	int status = health_numbers(&f, now);
 
-	buf_init(&why);
-	buf_init(&blocked);
-	status = health_now(&f, &why, &blocked, now);
-	buf_free(&why);
-	buf_free(&blocked);
 	{
 		const struct metric_value v[] = {
 	{ "savd_requests_total", "Request lines received.", C, ss->requests },

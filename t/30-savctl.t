@@ -109,6 +109,28 @@ like($err, qr/\Q$sock.missing\E/, '... the error names the socket');
 ($rc, $out, $err) = run($savctl, '-s', $sock, '-t', 'soon', 'ping');
 is($rc, 3, 'bad timeout exits 3');
 
+# metrics: the Prometheus text alone (t/35-metrics.t checks its grammar).
+($rc, $out) = run(@s, 'metrics');
+is($rc, 0, 'metrics exits 0');
+like($out, qr/\A# HELP savd_\w+ /, '... starts with a HELP line, no '
+    . 'protocol line');
+like($out, qr/^savd_build_info\{version="[^"]+"\} 1$/m, '... build_info');
+($rc, $out) = run($savctl, '-s', "127.0.0.1:$port", '-t', '10', 'METRICS');
+is($rc, 0, 'metrics over the TCP listener, case-insensitive, exits 0');
+like($out, qr/^# TYPE savd_verifications_total counter$/m, '... exposition');
+($rc, $out, $err) = run(@s, 'metrics', 'now');
+is($rc, 3, 'metrics with an argument: usage error, exit 3');
+($rc, $out, $err) = run($savctl, '-s', "$sock.missing", 'metrics');
+is($rc, 3, 'metrics with a missing socket exits 3');
+is($out, '', '... nothing on stdout');
+
+# -V prints the version configure.ac gives, not a placeholder.
+my ($version) = Savd::slurp("$FindBin::Bin/../configure.ac")
+    =~ /AC_INIT\(\[savd\],\s*\[([^\]]+)\]/;
+($rc, $out) = run($savctl, '-V');
+is($rc, 0, 'savctl -V exits 0');
+is($out, "savctl $version\n", "... prints savctl $version");
+
 $d->stop;
 
 ($rc, $out, $err) = run(@s, 'ping');
