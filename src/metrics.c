@@ -94,8 +94,8 @@ value(struct buf *out, double v)
 		buf_adds(out, v > 0 ? "+Inf" : "-Inf");
 	else if (v > -1e15 && v < 1e15 && v == (double)(long long)v)
 		buf_printf(out, "%.0f", v);
-	else
-		buf_printf(out, "%.9g", v);
+	else            /* 15 digits: a Unix time keeps its fraction */
+		buf_printf(out, "%.15g", v);
 	buf_addc(out, '\n');
 }
 

@@ -50,6 +50,8 @@ main(void)
 	const struct metric_value extra[] = {
 		{ "savd_cache_entries", "Records.", METRIC_GAUGE, 42 },
 		{ "savd_loop_lag_seconds", "Lag.", METRIC_GAUGE, 0.25 },
+		{ "savd_last_success_timestamp_seconds", "T.", METRIC_GAUGE,
+		    1796285670.5 },
 	};
 	const char *t;
 	size_t lines;
@@ -74,7 +76,7 @@ main(void)
 	is_int((int)m.bucket[METRICS_BUCKETS], 1, "1e7 ms beyond the last");
 
 	buf_init(&b);
-	lines = metrics_render(&b, &m, extra, 2, "1.2.3\"x");
+	lines = metrics_render(&b, &m, extra, 3, "1.2.3\"x");
 	t = buf_cstr(&b);
 	is_int((int)lines, (int)count_lf(t), "returned count = lines written");
 	ok(t[b.len - 1] == '\n', "ends with LF");
@@ -103,6 +105,8 @@ main(void)
 	ok(has_line(t, "savd_cache_entries 42"), "integer gauge");
 	ok(has_line(t, "savd_loop_lag_seconds 0.25"), "fractional gauge");
 	ok(has_line(t, "# HELP savd_cache_entries Records."), "HELP of extra");
+	ok(has_line(t, "savd_last_success_timestamp_seconds 1796285670.5"),
+	    "a Unix time keeps its seconds and fraction");
 	ok(has_line(t, "savd_build_info{version=\"1.2.3\\\"x\"} 1"),
 	    "label value escaped");
 	buf_free(&b);
