@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "address.h"
+#include "record.h"
 #include "fuzz.h"
 
 /* ASCII without space or control; lower-case unless an address literal
@@ -45,13 +46,14 @@ check_mailbox(const struct mailbox *mb)
 	CHECK(strcmp(again.local, mb->local) == 0);
 	CHECK(strcmp(again.domain, mb->domain) == 0);
 	CHECK(again.literal == mb->literal && again.utf8 == mb->utf8);
-	klen = address_key(mb, key, sizeof(key));
-	CHECK(klen > 0 && klen < sizeof(key));
-	CHECK(address_key_in_domain(key, klen, mb->domain));
-	CHECK(address_key_str(a, key2, sizeof(key2)) == klen);
-	CHECK(memcmp(key, key2, klen) == 0);
-	klen = address_domain_key(mb->domain, key, sizeof(key));
-	CHECK(klen > 0 && address_key_in_domain(key, klen, mb->domain));
+	/* The cache keys of the address and its domain, both paths. */
+	for (int p = RP_MX; p <= RP_ROUTE; p++) {
+		klen = record_key(RK_ADDRESS, p, a, key, sizeof(key));
+		CHECK(klen > 0 && klen < sizeof(key));
+		CHECK(record_key_in_domain(key, klen, mb->domain));
+		klen = record_key(RK_DOMAIN, p, mb->domain, key2, sizeof(key2));
+		CHECK(klen > 0 && record_key_in_domain(key2, klen, mb->domain));
+	}
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

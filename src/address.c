@@ -1,5 +1,5 @@
 /*
- * address.c - RFC 5321/6531 mailbox parsing, normalising and cache keys.
+ * address.c - RFC 5321/6531 mailbox parsing and normalising.
  *
  * Pure: no I/O, no locale (all case folding of our own is ASCII), no
  * allocation that outlives a call (libidn2 allocates its answer; it is
@@ -386,74 +386,4 @@ address_format(const struct mailbox *mb, char *buf)
 	buf[l] = '@';
 	memcpy(buf + l + 1, mb->domain, d);
 	buf[l + 1 + d] = '\0';
-}
-
-/*
- * The keys are NUL-terminated; the returned length does not count the NUL.
- * A key that does not fit in cap is never truncated (two addresses must
- * never share a key): 0 is returned and buf holds "" when cap > 0.
- */
-size_t
-address_key(const struct mailbox *mb, char *buf, size_t cap)
-{
-	char addr[ADDR_BUF];
-
-	address_format(mb, addr);
-	return address_key_str(addr, buf, cap);
-}
-
-size_t
-address_key_str(const char *addr, char *buf, size_t cap)
-{
-	size_t n = strlen(addr);
-
-	if (cap < n + 3) {
-		if (cap > 0)
-			buf[0] = '\0';
-		return 0;
-	}
-	memcpy(buf, "a:", 2);
-	memcpy(buf + 2, addr, n + 1);
-	return n + 2;
-}
-
-/* The domain is lower-cased again here: callers may pass config values. */
-size_t
-address_domain_key(const char *domain, char *buf, size_t cap)
-{
-	size_t i, n = strlen(domain);
-
-	if (cap < n + 3) {
-		if (cap > 0)
-			buf[0] = '\0';
-		return 0;
-	}
-	memcpy(buf, "d:", 2);
-	for (i = 0; i < n; i++)
-		buf[2 + i] = (char)ascii_lower((unsigned char)domain[i]);
-	buf[2 + n] = '\0';
-	return n + 2;
-}
-
-int
-address_key_in_domain(const void *key, size_t n, const char *domain)
-{
-	const unsigned char *p = key, *at = NULL;
-	size_t dlen = strlen(domain), i;
-
-	if (n < 2 || p[1] != ':')
-		return 0;
-	if (p[0] == 'd')
-		return n - 2 == dlen &&
-		    strncasecmp((const char *)p + 2, domain, dlen) == 0;
-	if (p[0] != 'a')
-		return 0;
-	for (i = n; i > 2 && at == NULL; i--)
-		if (p[i - 1] == '@')
-			at = p + i - 1;
-	if (at == NULL)
-		return 0;
-	at++;
-	return (size_t)(p + n - at) == dlen &&
-	    strncasecmp((const char *)at, domain, dlen) == 0;
 }

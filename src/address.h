@@ -1,5 +1,5 @@
 /*
- * address.h - RFC 5321/6531 mailbox parsing, normalising and cache keys.
+ * address.h - RFC 5321/6531 mailbox parsing and normalising.
  * Pure: no I/O; no allocation that outlives a call.
  */
 #ifndef SAVD_ADDRESS_H
@@ -53,14 +53,5 @@ int address_needs_smtputf8(const char *addr);
 
 /* "local@domain" (or "" for null) into buf of ADDR_BUF bytes. */
 void address_format(const struct mailbox *mb, char *buf);
-
-/* Cache keys: "a:local@domain" and "d:domain".  Return the length. */
-size_t address_key(const struct mailbox *mb, char *buf, size_t cap);
-/* The same from the formatted address ("local@domain"). */
-size_t address_key_str(const char *addr, char *buf, size_t cap);
-size_t address_domain_key(const char *domain, char *buf, size_t cap);
-/* Is key (not NUL-terminated) "d:DOMAIN" or "a:...@DOMAIN", the domain
- * after the last '@' compared case-insensitively and exactly? */
-int address_key_in_domain(const void *key, size_t klen, const char *domain);
 
 #endif
