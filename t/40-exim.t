@@ -466,7 +466,9 @@ for my $role (qw(sender recipient)) {
 		my $ans = $row eq 'down' ? '(socket missing)'
 		    : $row eq 'hung' ? '(no answer in 2s)'
 		    : $row eq 'closed' ? '(closes, no answer)'
-		    : join(' ', (split(/ /, $ANSWER{$row}))[0, 1]);
+		    : join(' ', (split(/ /, $ANSWER{$row}))[0, 1],
+			$row =~ /^(greylisted|toomany)$/ ? $ANSWER{$row} =~ /(code=\d+)/
+			: $row eq 'policy' ? 'source=policy' : ());
 		note("| $ans | " . join(' | ', map { $table{$role}{$row}{$_->[0]}
 		    // '(none)' } @COLS) . ' |');
 	}
