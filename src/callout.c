@@ -129,6 +129,8 @@ callout_init(struct ev_loop *loop, const struct config *cfg)
 	co.loop = loop;
 	co.cfg = cfg;
 	resolve_init(loop, cfg);
+	if (cfg->tls && sc_tls_init() < 0)
+		log_warn("TLS: OpenSSL set-up failed; callouts go in plain text");
 	ev_timer_init(&co.sweep, on_host_sweep, HOST_SWEEP_EVERY,
 	    HOST_SWEEP_EVERY);
 	ev_timer_start(loop, &co.sweep);
@@ -434,14 +436,16 @@ csess_unasked(struct csess *s)
 static void
 csess_tls_failed(struct csess *s, const char *why)
 {
+	if (s->job == NULL) {           /* after QUIT: nothing is owed */
+		csess_act(s, SA_CLOSE);
+		return;
+	}
 	co.st.tls_failures++;
 	why = why[0] != '\0' ? why : "TLS failed";
 	log_info("tls_failed host=%s why=\"%s\"", s->mx, why);
-	if (s->job != NULL) {
-		host_tls_break(s->host, ev_now(co.loop), TLS_BROKEN_TTL);
-		s->plain_retry = s->sm.state < SS_PROBE;
-		co.st.tls_plain_retries += (unsigned)s->plain_retry;
-	}
+	host_tls_break(s->host, ev_now(co.loop), TLS_BROKEN_TTL);
+	s->plain_retry = s->sm.state < SS_PROBE;
+	co.st.tls_plain_retries += (unsigned)s->plain_retry;
 	csess_act(s, csess_fail(s, FAIL_LOST, why));
 }
 

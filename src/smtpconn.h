@@ -79,6 +79,10 @@ int sc_flush(struct smtpconn *c);
 void sc_starttls(struct smtpconn *c, const char *sni);
 /* "TLSv1.3" and the like once the handshake is done, else NULL. */
 const char *sc_tls_version(const struct smtpconn *c);
+/* Make the process's SSL_CTX now (loading the CAs takes some
+ * milliseconds: better at start-up than in the loop); -1 if OpenSSL
+ * cannot.  sc_starttls makes it on first use otherwise. */
+int sc_tls_init(void);
 /* Free the process's SSL_CTX (shutdown); sc_starttls makes a new one. */
 void sc_tls_fini(void);
 /* Close the socket, stop the watchers, free the buffers.  Idempotent. */

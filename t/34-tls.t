@@ -10,6 +10,9 @@
 #              inside TLS
 #   inject     "220 go ahead" and a plain-text reply in the same write
 #   reqbroken  requires TLS and its handshake is garbage
+#   early      talks first right after the handshake, before our EHLO
+#   tlserror   plain bytes inside the TLS stream after MAIL (a TLS error
+#              before RCPT's reply)
 # The fixture never connects anywhere and dies with the test.
 use strict;
 use warnings;
@@ -33,7 +36,8 @@ plan skip_all => 'openssl(1) is not installed'
 
 my %IP = (tls => '127.0.0.61', garbage => '127.0.0.62',
     stall => '127.0.0.63', required => '127.0.0.64', inject => '127.0.0.65',
-    reqbroken => '127.0.0.66', never => '127.0.0.67');
+    reqbroken => '127.0.0.66', never => '127.0.0.67', early => '127.0.0.68',
+    tlserror => '127.0.0.69');
 my %BEH = (never => 'tls');     # a second "tls" server, asked with tls=never
 
 my $dir = tempdir();
@@ -99,6 +103,13 @@ sub serve {
 			$tls = 1;
 			print $log "$tag TLS UP " . $c->get_sslversion . ' SNI='
 			    . ($c->get_servername // '-') . "\n";
+			serve_reply($c, $log, $tag, '250 early') if $b eq 'early';
+		} elsif ($l =~ /^MAIL/i && $tls && $b eq 'tlserror') {
+			open(my $raw, '>&=', fileno($c)) or last;
+			syswrite($raw, "250 plain text inside TLS\r\n");
+			print $log "$tag RAW BYTES\n";
+			sleep 2;
+			last;
 		} elsif ($l =~ /^MAIL/i) {
 			serve_reply($c, $log, $tag, !$tls && $b =~ /^req/
 			    ? '530 5.7.0 Must issue a STARTTLS command first'
@@ -254,10 +265,27 @@ ask('... the same for another address (TLS-broken, plain)',
 like($d->query('HEALTH'), qr/blocked_hosts=0\b/,
     '... and the host is not recorded as blocking us');
 
+# ---------------------------------------------------------------- early
+
+# Seen before EHLO goes out, or as the surplus of EHLO's reply when it
+# comes after: a violation either way.
+ask('a reply over TLS before our second EHLO: defer tempfail',
+    'RECIPIENT <alice@early.test>', result => 'defer', reason => 'tempfail',
+    text => qr/^protocol violation \(a reply before its command\): 250/);
+
+# ---------------------------------------------------------------- tlserror
+
+ask('a TLS error before the reply to RCPT: plain-text retry, real answer',
+    'RECIPIENT <alice@tlserror.test>', result => 'ok', reason => 'accepted',
+    tls => 'no');
+@l = flog('tlserror');
+is(scalar(grep { / CONNECT$/ } @l), 2, '... in two connections');
+ok((grep { /RAW BYTES/ } @l), '... the first one broken inside TLS');
+
 my $st = parse_response($d->query('STATS'));
 cmp_ok($st->{tls_sessions} // -1, '>=', 4, 'STATS tls_sessions');
-cmp_ok($st->{tls_failures} // -1, '>=', 3, 'STATS tls_failures');
-cmp_ok($st->{tls_plain_retries} // -1, '>=', 3, 'STATS tls_plain_retries');
+cmp_ok($st->{tls_failures} // -1, '>=', 4, 'STATS tls_failures');
+cmp_ok($st->{tls_plain_retries} // -1, '>=', 4, 'STATS tls_plain_retries');
 $d->stop;
 
 # ---------------------------------------------------------------- never
