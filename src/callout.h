@@ -59,7 +59,7 @@ const struct callout_stats *callout_stats(void);
 struct buf;
 void callout_backoff_report(struct buf *out, double now);
 /* Append " blocked_hosts=N [blocked_names=host[ip],...]": targets that refused
- * to talk to us within the last hour (PROTOCOL.md 3b); returns N. */
+ * to talk to us within the last hour (doc/protocol.md 4b); returns N. */
 #define BLOCKED_WINDOW 3600.0
 unsigned callout_blocked_report(struct buf *out, double now);
 

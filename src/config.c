@@ -1,5 +1,5 @@
 /*
- * config.c - the configuration keys of PROTOCOL.md section 4: one table of
+ * config.c - the configuration keys of doc/protocol.md 8: one table of
  * (name, setter, field, default, bounds) drives defaults, "key = value"
  * text, -o overrides, copying and freeing.  Defaults go through the same
  * setters as the file, so a default can never be a value the file rejects.

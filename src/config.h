@@ -1,5 +1,5 @@
 /*
- * config.h - every configuration key (PROTOCOL.md section 4): the table of
+ * config.h - every configuration key (doc/protocol.md 8): the table of
  * names, types, defaults and bounds, parsing of "key = value" text and of
  * -o overrides.  Pure: the caller reads the file; no I/O here.
  */

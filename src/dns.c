@@ -10,7 +10,7 @@
  *    loopback sockets of ours (one relay per configured nameserver, so
  *    udns still tells them apart); a relay forwards queries to its
  *    nameserver and passes a reply on to udns only when dnscheck_packet()
- *    finds every name in it within RFC 1035's limits (PROTOCOL.md 3d):
+ *    finds every name in it within RFC 1035's limits (doc/protocol.md 4d):
  *    udns's own question check overruns its buffer on a 256-octet name.
  *    Peeking at udns's socket instead cannot work: dns_ioevent() reads
  *    every datagram queued behind the one that was checked;
@@ -450,7 +450,7 @@ question_ok(dnscc_t *qdn, dnscc_t *pkt, dnscc_t *end)
 
 /*
  * What udns would call NODATA must really be NODATA: a CNAME loop or an
- * answer about another name is a broken or hostile server (PROTOCOL.md
+ * answer about another name is a broken or hostile server (doc/protocol.md
  * 3d), and so is a disagreement between our reading and udns's.
  */
 static int

@@ -1,6 +1,6 @@
 /*
  * dnscheck.c - the checks a raw DNS reply must pass before udns parses it
- * (PROTOCOL.md 3d, DESIGN.md section 4).  udns 0.4's dns_getdn() lets a
+ * (doc/protocol.md 4d, DESIGN.md section 4).  udns 0.4's dns_getdn() lets a
  * 256-octet name overrun its 255-byte buffer, in its own question check
  * and in every stock parser; its CNAME walk takes a loop or an answer
  * about another name for NODATA.  So: names are measured here, with

@@ -1,6 +1,6 @@
 /*
  * dnscheck.h - checks on a raw DNS reply before any udns code sees it
- * (PROTOCOL.md 3d): every name within RFC 1035's limits, and what the
+ * (doc/protocol.md 4d): every name within RFC 1035's limits, and what the
  * answer section says about the name asked.  Pure: no I/O.
  */
 #ifndef SAVD_DNSCHECK_H

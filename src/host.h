@@ -1,7 +1,7 @@
 /*
  * host.h - what savd remembers per target address (not per domain):
  * sessions open (host_concurrency), back-off after "slow down" replies,
- * "this host blocks us" records (blocked_ttl, PROTOCOL.md 3b), and how many
+ * "this host blocks us" records (blocked_ttl, doc/protocol.md 4b), and how many
  * RCPTs it takes per session (after a 452), and whether TLS failed with it
  * lately (callouts then go straight to plain text).  A table in memory, bounded:
  * an entry lives while something about it is worth remembering.

@@ -1,11 +1,11 @@
 /*
  * mxlist.c - from an MX answer to the ordered list of hosts to try, and
  * the filter that decides which target addresses may be connected to
- * (PROTOCOL.md 3a).
+ * (doc/protocol.md 4a).
  *
  * Must not: resolve names, touch the network or draw its own random
  * numbers (rnd is passed in, so tests can drive it), or cut the input
- * before it is sorted: the preferred MX may come last (PROTOCOL.md 3d).
+ * before it is sorted: the preferred MX may come last (doc/protocol.md 4d).
  * The answer comes from a remote DNS server: every name is bounded here;
  * the count is bounded by the datagram it came in.
  */

@@ -1,7 +1,7 @@
 /*
  * mxlist.h - from DNS answers to an ordered list of targets: MX ordering
  * with shuffled equal preferences, null MX (RFC 7505), and the filtering of
- * target addresses (PROTOCOL.md 3a).  Pure: randomness is passed in.
+ * target addresses (doc/protocol.md 4a).  Pure: randomness is passed in.
  */
 #ifndef SAVD_MXLIST_H
 #define SAVD_MXLIST_H

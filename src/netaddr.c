@@ -1,7 +1,7 @@
 /*
  * netaddr.c - IP addresses without sockets: parse and format IPv4/IPv6,
  * CIDR prefixes, "ip:port" pairs, and the target classification of
- * PROTOCOL.md 3a (which addresses a callout must never connect to).
+ * doc/protocol.md 4a (which addresses a callout must never connect to).
  * Pure: inet_pton/inet_ntop only; no name lookups, no sockets, no I/O.
  */
 #include <sys/types.h>

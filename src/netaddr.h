@@ -1,6 +1,6 @@
 /*
  * netaddr.h - IP addresses: parse, format, CIDR match, the target
- * classification of PROTOCOL.md 3a, and the sockaddr to give the kernel.
+ * classification of doc/protocol.md 4a, and the sockaddr to give the kernel.
  * Pure: no I/O, no socket is opened here.
  */
 #ifndef SAVD_NETADDR_H

@@ -1,5 +1,5 @@
 /*
- * proto.c - the line protocol of PROTOCOL.md sections 1-3: one request
+ * proto.c - the line protocol of doc/protocol.md sections 1-3: one request
  * line -> struct request, and the response line builders.
  *
  * Pure: no I/O, no allocation except through struct buf.  Every request
@@ -8,7 +8,7 @@
  * line means; what to do with it (permissions, cache, callouts) is not
  * its business.
  *
- * Decisions beyond PROTOCOL.md (documented in doc/protocol.md):
+ * Decisions beyond doc/protocol.md (documented in doc/protocol.md):
  * - option keys and the cache= value are case-insensitive; cache=yes is
  *   accepted and means the default;
  * - a duplicate option, an option with an empty key, or a field without

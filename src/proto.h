@@ -1,5 +1,5 @@
 /*
- * proto.h - the line protocol of PROTOCOL.md sections 1-3: request line ->
+ * proto.h - the line protocol of doc/protocol.md sections 1-3: request line ->
  * struct request, verdict -> response line.  Pure: no I/O.
  */
 #ifndef SAVD_PROTO_H

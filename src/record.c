@@ -185,7 +185,7 @@ record_stale(const struct record *r, long long now)
 	return r->refresh != 0 && now >= r->refresh;
 }
 
-/* --- the cache rules (PROTOCOL.md 3a, 3c) -------------------------------- */
+/* --- the cache rules (doc/protocol.md 4a, 3c) -------------------------------- */
 
 static const char *const key_prefix[2][RK__COUNT] = {
 	[RP_MX] = { [RK_ADDRESS] = "a:", [RK_DOMAIN] = "d:",

@@ -37,7 +37,7 @@ int record_fresh(const struct record *r, long long now);        /* now < expires
 int record_stale(const struct record *r, long long now);        /* past refresh */
 
 /*
- * The cache rules (PROTOCOL.md 3a, 3c), one function each.
+ * The cache rules (doc/protocol.md 4a, 3c), one function each.
  *
  * Kinds of record: what one address answered; what holds for every address
  * of a domain (catch-all, refuses <>, blocks us, and the DNS facts); and

@@ -1,5 +1,5 @@
 /*
- * replyclass.c - whose statement is a negative SMTP reply (PROTOCOL.md
+ * replyclass.c - whose statement is a negative SMTP reply (doc/protocol.md
  * 3b): the address, the null sender, or us.  Ordered tables of
  * case-insensitive phrases say what the wording is about; a table of RFC
  * 3463 codes decides where the wording says nothing; one table maps that

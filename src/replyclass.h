@@ -1,5 +1,5 @@
 /*
- * replyclass.h - whose statement is a negative SMTP reply (PROTOCOL.md
+ * replyclass.h - whose statement is a negative SMTP reply (doc/protocol.md
  * 3b): the address, the null sender, or us?  Pure: no I/O, no state.
  */
 #ifndef SAVD_REPLYCLASS_H

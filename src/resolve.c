@@ -1,5 +1,5 @@
 /*
- * resolve.c - domain -> ordered, filtered targets (PROTOCOL.md 3a).
+ * resolve.c - domain -> ordered, filtered targets (doc/protocol.md 4a).
  *
  * MX lookup; NODATA means the implicit MX (the domain itself, RFC 5321
  * 5.1), and only a real NODATA does (a CNAME loop or an answer about
@@ -179,7 +179,7 @@ finish_targets(struct resolve *r)
 			for (size_t i = 0; i < ha->n[f] && out.n < cap; i++) {
 				const struct netaddr *a = &ha->a[f][i];
 				/* A route written as an address literal is
-				 * the operator's own choice (PROTOCOL 3a). */
+				 * the operator's own choice (doc/protocol.md 4a). */
 				enum target_check c = r->route.literal ?
 				    TGT_OK : mx_target_check(a,
 				    rs.cfg->allow_networks,
@@ -289,7 +289,7 @@ on_mx(void *arg, enum dns_result res, const struct mx_in *in, size_t n)
 		return;
 	}
 	/* An answer without records is not NODATA: dns.c says NODATA only
-	 * when the reply really says so (PROTOCOL.md 3d). */
+	 * when the reply really says so (doc/protocol.md 4d). */
 	if (res == DNSR_TEMPFAIL || (res == DNSR_OK && n == 0)) {
 		finish_verdict(r, RES_DEFER, R_DNSFAIL,
 		    "MX lookup for %s failed temporarily", r->domain);

@@ -1,6 +1,6 @@
 /*
  * resolve.h - from a domain to the ordered, filtered list of addresses to
- * call (PROTOCOL.md 3a): MX, implicit MX, null MX, address filtering, and
+ * call (doc/protocol.md 4a): MX, implicit MX, null MX, address filtering, and
  * the fixed hosts of `routes`.
  */
 #ifndef SAVD_RESOLVE_H

@@ -1,5 +1,5 @@
 /*
- * server.c - listeners and clients (PROTOCOL.md section 1).
+ * server.c - listeners and clients (doc/protocol.md 2).
  *
  * Frames request lines, enforces every per-connection limit, keeps answers
  * in request order and closes a connection as soon as a half-closed client

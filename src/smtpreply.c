@@ -124,7 +124,7 @@ esc_len(const char *p, size_t len)
 /*
  * A line's text: the first one's enhanced code is remembered; later lines
  * that repeat it lose it, so "550-5.1.1 a" "550 5.1.1 b" reads "5.1.1 a b"
- * (PROTOCOL.md 3b).
+ * (doc/protocol.md 4b).
  */
 static void
 add_line_text(struct smtp_reply *r, const char *p, size_t len)

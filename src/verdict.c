@@ -1,6 +1,6 @@
 /*
  * verdict.c - the one place where SMTP replies and failures become answers
- * (PROTOCOL.md section 3).  Pure: no I/O.  Anything a remote can send maps
+ * (doc/protocol.md 4).  Pure: no I/O.  Anything a remote can send maps
  * to a defined verdict; nothing here turns an error into ok or fail.
  */
 #include <string.h>
@@ -121,7 +121,7 @@ set_remote(struct verdict *v, enum sav_result res, enum sav_reason why,
 	v->text[sizeof(v->text) - 1] = '\0';
 }
 
-/* A 5xx to MAIL or RCPT, by whose statement it is (PROTOCOL.md 3b). */
+/* A 5xx to MAIL or RCPT, by whose statement it is (doc/protocol.md 4b). */
 static void
 from_classified(struct verdict *v, enum reply_about about, int code,
     const char *text)

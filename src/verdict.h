@@ -1,5 +1,5 @@
 /*
- * verdict.h - the answer vocabulary of PROTOCOL.md section 3 and the one
+ * verdict.h - the answer vocabulary of doc/protocol.md 4 and the one
  * place that maps SMTP replies and failures to it.  Pure: no I/O.
  */
 #ifndef SAVD_VERDICT_H
@@ -61,7 +61,7 @@ const char *verdict_source_name(enum sav_source);
 int verdict_result_from_name(const char *);
 int verdict_reason_from_name(const char *);
 
-/* The default code of PROTOCOL.md section 3 for a result/reason pair. */
+/* The default code of doc/protocol.md 4 for a result/reason pair. */
 int verdict_default_code(enum sav_result, enum sav_reason);
 
 /* Fill v with result, reason, source and the default code; clear mx/text. */
@@ -74,7 +74,7 @@ void verdict_set(struct verdict *v, enum sav_result, enum sav_reason,
  * caller must move on to the next host (v filled with the defer verdict to
  * remember: tempfail with the remote's code), and -1 when the dialogue goes
  * on normally (2xx/3xx at greeting, EHLO, MAIL; v untouched).
- * Rules (PROTOCOL.md 3, 3a and 3b):
+ * Rules (doc/protocol.md 4, 3a and 3b):
  *   2xx RCPT -> ok accepted; 4xx anywhere -> 0 tempfail; 5xx greeting or
  *   HELO (after EHLO failed) -> unknown blocked; 5xx EHLO -> -1 (caller
  *   falls back to HELO).  A 5xx to MAIL or RCPT goes by reply_classify():

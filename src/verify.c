@@ -1,6 +1,6 @@
 /*
  * verify.c - a request's life: policy -> cache -> in-flight table ->
- * limits -> callout -> cache store -> answer (PROTOCOL.md 2, 3, 3a).
+ * limits -> callout -> cache store -> answer (doc/protocol.md 3, 3, 3a).
  *
  * Identical questions share one entry and one callout.  Every waiting
  * request has its own deadline; when it passes the request is answered
@@ -186,7 +186,7 @@ now_unix(void)
 	return (long long)time(NULL);
 }
 
-/* Which records a question reads and writes (PROTOCOL.md 3c). */
+/* Which records a question reads and writes (doc/protocol.md 4c). */
 static enum record_path
 question_path(int recipient, const char *domain)
 {

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 10-server.t - the socket protocol of PROTOCOL.md sections 1-3 without
+# 10-server.t - the socket protocol of doc/protocol.md sections 1-3 without
 # DNS or SMTP: connection rules, request parsing, response format.
 # Addresses in skip_domains answer "unknown skipped" without any network,
 # so every verification here is decided by policy alone.

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 11-limits.t - the limits of PROTOCOL.md section 1: request length,
+# 11-limits.t - the limits of doc/protocol.md 2: request length,
 # max_pipeline, max_clients, client_idle_timeout, many simultaneous
 # clients, and clients that misbehave (never write, never read, write a
 # megabyte without a line end) without slowing anybody else down.

@@ -1,7 +1,7 @@
 #!/usr/bin/perl
 # 12-admin-signals.t - FLUSH and its permission check (SO_PEERCRED, uid 0
 # or admin_users), SIGHUP reload (good and bad files), SIGTERM/SIGINT,
-# the pid file, and the command line of PROTOCOL.md section 4 (-t, -o, -c).
+# the pid file, and the command line of doc/protocol.md 8 (-t, -o, -c).
 use strict;
 use warnings;
 use FindBin;

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 20-verify-reasons.t - every row of the PROTOCOL.md reason table that the
+# 20-verify-reasons.t - every row of the doc/protocol.md reason table that the
 # verification engine produces from DNS and SMTP, checked field by field
 # (result, reason, code, source, mx, text) the way an Exim configuration
 # reads them.  One scripted DNS server, one scripted SMTP server that
@@ -148,7 +148,7 @@ expect('a route by name to a refused address: defer from policy, no call',
     'RECIPIENT <alice@refusedroute.test>',
     result => 'defer', reason => 'unreachable', code => 451,
     source => 'policy', text => qr/allow_networks/);
-expect('a route written as an address literal is trusted (PROTOCOL 3a)',
+expect('a route written as an address literal is trusted (doc/protocol.md 4a)',
     'RECIPIENT <alice@literalroute.test>',
     result => 'ok', reason => 'accepted', source => 'callout',
     mx => qr/\[127\.0\.0\.12\]/);
@@ -159,7 +159,7 @@ for my $a ('<foo>', '<alice@@ok.test>', '<alice@-bad-.test>',
 }
 expect('fail syntax: RECIPIENT <foo>', 'RECIPIENT <foo>',
     result => 'fail', reason => 'syntax', code => 501);
-expect('a local part over 64 octets is asked as written (PROTOCOL 3c)',
+expect('a local part over 64 octets is asked as written (doc/protocol.md 4c)',
     'RECIPIENT <' . ('a' x 65) . '@ok.test>',
     result => 'fail', reason => 'rejected', code => 550,
     source => 'callout', text => qr/^5\.1\.1 <a{65}\@ok\.test>/);

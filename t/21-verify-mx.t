@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 21-verify-mx.t - how savd walks the mail hosts of a domain (PROTOCOL.md
+# 21-verify-mx.t - how savd walks the mail hosts of a domain (doc/protocol.md
 # section 3a): preference order, fallback to the next MX after a 4xx, a
 # dead host, a silent host or a dropped connection; the most informative
 # failure when every host fails (tempfail over timeout over unreachable);

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 24-cache.t - the TDB cache as a user sees it (PROTOCOL.md section 3a,
+# 24-cache.t - the TDB cache as a user sees it (doc/protocol.md 4a,
 # issue 4): a repeated query makes no second SMTP session and says
 # source=cache with age=; positive and negative TTLs expire; domain records
 # (catch-all, refuses <>, no such domain, null MX, blocks us) answer other

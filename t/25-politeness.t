@@ -1,6 +1,6 @@
 #!/usr/bin/perl
 # 25-politeness.t - the limits that keep savd from hammering a remote
-# (PROTOCOL.md 3a, issue 4 item 2), counted in the SMTP fixture's log:
+# (doc/protocol.md 4a, issue 4 item 2), counted in the SMTP fixture's log:
 #
 # - domain_rate: a burst of distinct addresses at one domain lets at most
 #   the configured number of verifications reach the fixture; the rest get
@@ -237,7 +237,7 @@ sub max_open_to {
 	    'hc: never more than 1 connection open at once to 127.0.0.3');
 
 	# Waiting for a connection slot is our limit: at its deadline such a
-	# request gets defer ratelimited, not inprogress (PROTOCOL.md 3a).
+	# request gets defer ratelimited, not inprogress (doc/protocol.md 4a).
 	my @c = map { $d->session } 1 .. 2;
 	$c[0]->send("SENDER <slow4\@hc1.test> timeout=10\n");
 	$c[0]->shutdown_write;

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 26-dump-flush.t - the admin side of the cache (PROTOCOL.md 2 and 3a,
+# 26-dump-flush.t - the admin side of the cache (doc/protocol.md 3 and 3a,
 # doc/cache-format.md, issue 4 item 3):
 #
 # - `savctl dump -C CACHE` lists every record (key, result, reason, code,
@@ -186,7 +186,7 @@ ok(wait_for(sub { !@{ dump_cache('--domain', 'dump.test')->{lines} } }, 3),
     'FLUSH DOMAIN: no dump.test record left');
 
 # mix.test moves to a catch-all host while its "not a catch-all" record is
-# fresh: no probe goes out (PROTOCOL.md 3c), and FLUSH DOMAIN counts the
+# fresh: no probe goes out (doc/protocol.md 4c), and FLUSH DOMAIN counts the
 # domain-level record with the address records.
 $dns->reload($zone =~ s/^mix\.test .*$/mix.test MX 10 mx.c.test/mr);
 fields_ok('mix.test: the new host is asked without a probe',

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 27-address-forms.t - PROTOCOL 3c, address forms: local parts longer than
+# 27-address-forms.t - doc/protocol.md 4c, address forms: local parts longer than
 # 64 octets (VERP, SRS, BATV) and quoted local parts are asked about as
 # written; internationalised domains are looked up and sent as A-labels,
 # and answers show the A-label; a UTF-8 local part goes out with SMTPUTF8

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 28-hostile-dns.t - replies from a broken or hostile nameserver (PROTOCOL.md
+# 28-hostile-dns.t - replies from a broken or hostile nameserver (doc/protocol.md
 # 3d): names beyond RFC 1035's limits and compression loops are dropped
 # before udns sees them (the query then times out: defer dnsfail); every MX
 # record counts, however many and in whatever order; a CNAME loop or an

@@ -1,5 +1,5 @@
 #!/usr/bin/perl
-# 29-verdicts.t - a `fail` must be proven (PROTOCOL.md 3b, 3c, 3d).
+# 29-verdicts.t - a `fail` must be proven (doc/protocol.md 4b, 3c, 3d).
 #
 # Replies that speak about us, not the address, never become `fail`; a
 # host that blocks us is remembered for every domain on it; domain-wide

@@ -5,7 +5,7 @@
 # unrouteable address, relay not permitted, the client on a DNSBL served
 # by the DNS fixture, STARTTLS required, the null sender refused (with a
 # text that says so, and with Exim's bare "Administrative prohibition"),
-# and recipients_max.  savd must classify each as PROTOCOL.md 3b/3c say:
+# and recipients_max.  savd must classify each as doc/protocol.md 4b/3c say:
 # statements about the address fail, statements about us are "unknown
 # blocked" (never fail), the null sender refused is "fail nullsender", and
 # RCPTs refused with 452 go to a fresh session so that every address still

@@ -7,7 +7,7 @@
 # fixture), the client in an access table, STARTTLS required
 # (smtpd_tls_security_level = encrypt), the null sender refused (an access
 # table, delayed to RCPT by smtpd_delay_reject as Postfix does by default)
-# and smtpd_recipient_limit.  savd must classify each as PROTOCOL.md 3b/3c
+# and smtpd_recipient_limit.  savd must classify each as doc/protocol.md 4b/3c
 # say: statements about the address fail, statements about us are
 # "unknown blocked" (never fail), the null sender refused is "fail
 # nullsender" also when it arrives as the reply to RCPT, and RCPTs refused

@@ -126,7 +126,7 @@ static const struct acase cases[] = {
 	{ "user@exa mple.com", -1, NULL, NULL, 0, 0, 0 },
 	{ "user@example.com ", -1, NULL, NULL, 0, 0, 0 },
 	{ " user@example.com", -1, NULL, NULL, 0, 0, 0 },
-	/* long local parts: VERP, SRS, BATV run past 64 octets (PROTOCOL 3c) */
+	/* long local parts: VERP, SRS, BATV run past 64 octets (doc/protocol.md 4c) */
 	{ "<" VERP77 ">", 0, VERP77_LOCAL, "lists.example.org", 0, 0, 0 },
 	{ "owner-list+bob.smith=customer.example.net-1712345678-abcdef0123"
 	  "@lists.example.org", 0, "owner-list+bob.smith=customer.example.net"

@@ -1,6 +1,6 @@
 /*
  * unit-proto.c - the request line parser and the response line builders
- * of PROTOCOL.md sections 1-3.
+ * of doc/protocol.md sections 1-3.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +47,7 @@ static const struct pcase cases[] = {
 	{ "SENDER bad..addr@example.com bogus=1", PROTO_BADREQUEST, ANY, NULL },
 	{ "SENDER bad..addr@example.com timeout=0", PROTO_BADREQUEST, ANY, NULL },
 	{ "SENDER bad..addr@example.com timeout=5", PROTO_SYNTAX, ANY, NULL },
-	/* address forms (PROTOCOL 3c): long local parts verified as written */
+	/* address forms (doc/protocol.md 4c): long local parts verified as written */
 	{ "SENDER <list-bounces+1712345678-4f3a2b1c0d9e5f6a7b-bob.smith="
 	  "customer.example.net-7ab@lists.example.org> timeout=5", PROTO_OK,
 	  VERB_SENDER, "list-bounces+1712345678-4f3a2b1c0d9e5f6a7b-bob.smith="
@@ -508,7 +508,7 @@ test_verdicts(void)
 	is_str(built(&b), "result=fail reason=rejected code=550 "
 	    "source=callout mx=mx1.example.net[192.0.2.10] text=\"5.1.1 "
 	    "<bob@example.net>: Recipient address rejected: User unknown\"\n",
-	    "PROTOCOL.md example line");
+	    "doc/protocol.md example line");
 
 	buf_reset(&b);
 	proto_format_verdict(&b, &v, 120);

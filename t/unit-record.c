@@ -376,7 +376,7 @@ test_ttl(void)
 	}
 }
 
-/* PROTOCOL.md 3c: which records a verdict from the network makes. */
+/* doc/protocol.md 4c: which records a verdict from the network makes. */
 static void
 test_store_kinds(void)
 {

@@ -1,5 +1,5 @@
 /*
- * unit-replyclass.c - whose statement is a negative reply (PROTOCOL.md
+ * unit-replyclass.c - whose statement is a negative reply (doc/protocol.md
  * 3b), on real replies from MTA sources, providers' published error pages
  * and public bounces.  Texts are stored as smtpreply joins them: the part
  * after the code, lines joined by one space, the enhanced code repeated on
@@ -57,7 +57,7 @@ static const struct row {
 	{ POSTFIX, R, 554, "5.7.1 Service unavailable; Client host [192.0.2.1] "
 	    "blocked using zen.spamhaus.org; "
 	    "https://www.spamhaus.org/query/ip/192.0.2.1", U,
-	    "smtpd_check.c reject_rbl_client (PROTOCOL.md 3b)" },
+	    "smtpd_check.c reject_rbl_client (doc/protocol.md 4b)" },
 	{ POSTFIX, M, 554, "5.7.1 Service unavailable; Client host [192.0.2.1] "
 	    "blocked using zen.spamhaus.org", U,
 	    "smtpd_check.c reject_rbl_client, smtpd_delay_reject=no at MAIL" },
@@ -328,7 +328,7 @@ static const struct row {
 	{ OTHER, R, 554, "Transaction failed", A,
 	    "RFC 5321 554 with no wording: stays rejected at RCPT" },
 	{ OTHER, M, 550, "5.7.1 we do not accept bounces", N,
-	    "t/unit-session.c; null-sender refusals as in PROTOCOL.md 3b" },
+	    "t/unit-session.c; null-sender refusals as in doc/protocol.md 4b" },
 	{ OTHER, M, 550, "Requested action not taken", U,
 	    "RFC 5321 550 at MAIL FROM:<> that names no sender: us" },
 	{ OTHER, MS, 550, "5.1.1 User unknown", U,
@@ -460,7 +460,7 @@ test_too_many(void)
 		    "(null)");
 }
 
-/* The stage rules of PROTOCOL.md 3b on synthetic texts. */
+/* The stage rules of doc/protocol.md 4b on synthetic texts. */
 static void
 test_stages(void)
 {

@@ -95,7 +95,7 @@ struct dialogue {
 
 static struct sess_rcpt store[SESS_MAX_RCPT];       /* every session's */
 static const struct dialogue dialogues[] = {
-	/* PROTOCOL.md 3d: a reply belongs to the command that asked for it. */
+	/* doc/protocol.md 4d: a reply belongs to the command that asked for it. */
 	{ "a doubled greeting is a protocol violation", NULL, NULL, { A }, {
 		BATCH("220 mx ESMTP\n220 mx ESMTP", EHLO, CL) },
 	    { VIOL(EARLY, "220 mx ESMTP") }, 0, 0, SS_DONE },
@@ -127,7 +127,7 @@ static const struct dialogue dialogues[] = {
 		S("250 Ok", RCPT(A), GO),
 		S("252 cannot VRFY", "", CL) },
 	    { VIOL(BADCODE, "252 cannot VRFY") }, 0, 0, SS_DONE },
-	/* PROTOCOL.md 3c: 452 goes to a new session on the same host. */
+	/* doc/protocol.md 4c: 452 goes to a new session on the same host. */
 	{ "452 too many recipients: asked again, not answered", NULL, NULL,
 	    { A, B }, {
 		HELLO_PIPE(RCPT(A) RCPT(B)),
@@ -137,7 +137,7 @@ static const struct dialogue dialogues[] = {
 	    { W(OK, ACCEPTED, 250, 1, "2.1.5 a ok"),
 	      W(DEFER, TEMPFAIL, 452, 0, "4.5.3 Too many recipients") }, 1, 0,
 	    SS_QUIT },
-	/* SMTPUTF8 (PROTOCOL.md 3c). */
+	/* SMTPUTF8 (doc/protocol.md 4c). */
 	{ "UTF-8 local part, SMTPUTF8 not offered", NULL, NULL, { U8, A }, {
 		HELLO,
 		S("250 Ok", RCPT(A), GO),

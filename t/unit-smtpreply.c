@@ -46,7 +46,7 @@ static const struct {
 	{ "garbage after continuation", { "250-a", "junk" }, SR_BAD, 0, NULL },
 	{ "control bytes dropped", { "250 a\x01" "b\x7f" "c\x80\xff" "d\t" },
 	    SR_DONE, 250, "abcd" },
-	/* PROTOCOL.md 3b: the enhanced code repeated on continuations goes. */
+	/* doc/protocol.md 4b: the enhanced code repeated on continuations goes. */
 	{ "joined Gmail reply", {
 	    "550-5.1.1 The email account that you tried to reach does not exist. "
 	    "Please try",

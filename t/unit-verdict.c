@@ -23,7 +23,7 @@ static const struct {
 	{ STAGE_GREETING, 421, "text", 0, RES_DEFER, R_TEMPFAIL, 421 },
 	{ STAGE_HELO, 550, "text", 1, RES_UNKNOWN, R_BLOCKED, 550 },
 	{ STAGE_PROBE, 250, "text", 1, RES_UNKNOWN, R_CATCHALL, 250 },
-	/* PROTOCOL.md 3b: whose statement a 5xx to MAIL or RCPT is. */
+	/* doc/protocol.md 4b: whose statement a 5xx to MAIL or RCPT is. */
 	{ STAGE_MAIL, 550, "text", 1, RES_UNKNOWN, R_BLOCKED, 550 },
 	{ STAGE_MAIL, 554, "5.7.1 <>: Sender address rejected: Access denied",
 	    1, RES_FAIL, R_NULLSENDER, 554 },
@@ -102,7 +102,7 @@ main(void)
 	ok(verdict_rank(&c) > verdict_rank(&b), "tempfail over timeout");
 	ok(verdict_rank(&b) > verdict_rank(&a), "timeout over unreachable");
 
-	/* Default codes of PROTOCOL.md section 3. */
+	/* Default codes of doc/protocol.md 4. */
 	is_int(verdict_default_code(RES_OK, R_ACCEPTED), 250, "ok 250");
 	is_int(verdict_default_code(RES_UNKNOWN, R_SKIPPED), 250, "unknown 250");
 	is_int(verdict_default_code(RES_FAIL, R_REJECTED), 550, "fail 550");
