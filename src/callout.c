@@ -141,6 +141,8 @@ callout_reconfigure(const struct config *cfg)
 {
 	co.cfg = cfg;
 	resolve_reconfigure(cfg);
+	if (cfg->tls)
+		sc_tls_init();          /* now, not during a handshake */
 }
 
 const struct callout_stats *

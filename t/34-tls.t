@@ -302,4 +302,20 @@ ok(defined $last && !(grep { /^tls $last C: STARTTLS/ } @nl),
 unlike($d->log_text, qr/tls_verified/, '... and no tls_verified in the log');
 $d->stop;
 
+# ---------------------------------------------------------------- verified
+
+# With the fixture's certificate as the only CA (SSL_CERT_FILE, honoured as
+# OpenSSL does), it verifies for the name it carries and for no other.
+$d = start_savd(dir => tempdir(), dns => $dns, smtp_port => $port,
+    conf => \%conf, env => { SSL_CERT_FILE => $cert });
+ask('a certificate that verifies', 'RECIPIENT <alice@tls.test>',
+    result => 'ok', tls => qr/^TLSv1/);
+ask('... one for another name', 'RECIPIENT <alice@required.test>',
+    result => 'ok', tls => qr/^TLSv1/);
+like($d->log_text, qr/addr=<alice\@tls\.test>.* tls=TLSv1\.\d tls_verified=yes /,
+    'tls_verified=yes for mx.tls.test (the name in the certificate)');
+like($d->log_text, qr/addr=<alice\@required\.test>.* tls=TLSv1\.\d tls_verified=no /,
+    'tls_verified=no for mx.required.test (SNI and name check)');
+$d->stop;
+
 done_testing();
