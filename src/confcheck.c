@@ -40,6 +40,9 @@ confcheck_restart_keys(const struct config *a, const struct config *b,
 		add_name(out, cap, "cache_file");
 	if (a->cache_hash_size != b->cache_hash_size)
 		add_name(out, cap, "cache_hash_size");
+	if (!netaddr_equal(&a->metrics_listen.ip, &b->metrics_listen.ip) ||
+	    a->metrics_listen.port != b->metrics_listen.port)
+		add_name(out, cap, "metrics_listen");
 }
 
 static int
