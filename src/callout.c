@@ -1,5 +1,5 @@
 /*
- * callout.c - jobs, sessions and hosts (PROTOCOL.md 3a).
+ * callout.c - jobs, sessions and hosts (doc/protocol.md 4a).
  *
  * A job is one domain and one MAIL FROM: it resolves the targets once,
  * then carries its addresses ("rcpts") from target to target in SMTP
@@ -453,7 +453,7 @@ csess_tls_failed(struct csess *s, const char *why)
 
 /*
  * Everything that arrived in one go is fed before anything is sent, so a
- * line that came before its command is seen as such (PROTOCOL.md 3d).
+ * line that came before its command is seen as such (doc/protocol.md 4d).
  * command_timeout runs from each command to its complete reply: bytes
  * dripping in do not extend it.
  */

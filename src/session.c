@@ -227,7 +227,7 @@ greets_as_us(const struct session *s, const char *text)
 
 /*
  * Before MAIL: addresses that need SMTPUTF8 where the remote does not
- * offer it are answered unknown smtputf8 and never sent (PROTOCOL.md 3c).
+ * offer it are answered unknown smtputf8 and never sent (doc/protocol.md 4c).
  * Returns the state to enter: MAIL, or QUIT when nobody is left to ask.
  */
 static enum sess_state
@@ -427,8 +427,8 @@ sess_failure(struct session *s, enum smtp_failure f)
 /*
  * A line nobody asked for, or a code that cannot answer the command: the
  * replies of this session cannot be trusted to belong to their commands,
- * so nothing it said stands, not even what it said before (PROTOCOL.md
- * 3d).  Every recipient moves on with defer tempfail.
+ * so nothing it said stands, not even what it said before (doc/protocol.md
+ * 4d).  Every recipient moves on with defer tempfail.
  */
 static enum sess_action
 violation(struct session *s, const char *why, const char *line, size_t len)

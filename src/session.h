@@ -102,7 +102,7 @@ enum sess_action sess_line(struct session *s, const char *line, size_t len,
  * The caller has handed everything in out to the kernel: those commands
  * are now owed a reply.  A line that arrives while no reply is owed (a
  * doubled greeting, an early talker, a server that sends every reply at
- * once) is a protocol violation (PROTOCOL.md 3d): every recipient of the
+ * once) is a protocol violation (doc/protocol.md 4d): every recipient of the
  * session, decided or not, moves on with defer tempfail.
  */
 void sess_sent(struct session *s);

@@ -244,7 +244,7 @@ on_connect_done(struct smtpconn *c)
 
 /* One step of the handshake; its end is told to the owner.  Whatever
  * the server sent right after the handshake is read at once, so that an
- * early talker is seen before our EHLO goes out (PROTOCOL.md 3d). */
+ * early talker is seen before our EHLO goes out (doc/protocol.md 4d). */
 static void
 tls_handshake_step(struct smtpconn *c)
 {
