@@ -190,7 +190,7 @@ health_reasons(const struct health_facts *f, struct buf *why, ev_tstamp now)
 	if (f->r.total >= MIN_SAMPLES && f->blk >= BLOCKED_WARN_PCT)
 		health_flag(why, &status, 1, "blocked");
 	/* Being blocked anywhere must show before the operator's mail
-	 * suffers (PROTOCOL.md 3b). */
+	 * suffers (doc/protocol.md 4b). */
 	if (f->blocked_hosts > 0)
 		health_flag(why, &status, 1, "blocked_hosts");
 	if (f->r.total > 0 && cs->sessions_total > 0 &&

@@ -2,7 +2,7 @@
  * client.h - the tiny blocking client shared by savctl and check_savd:
  * one connection to savd (UNIX socket path or host:port), the request
  * bytes, a half-close, the answer read under one deadline; and a reader
- * for the key=value fields of a response line (PROTOCOL.md section 3).
+ * for the key=value fields of a response line (doc/protocol.md 4).
  * Not for use inside the daemon: everything here blocks.
  */
 #ifndef SAVD_CLIENT_H

@@ -19,7 +19,7 @@ const double metrics_bucket_ms[METRICS_BUCKETS] = {
 	5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000,
 };
 
-/* Every pair of the reason table (PROTOCOL.md section 3) a verification
+/* Every pair of the reason table (doc/protocol.md 4) a verification
  * can be answered with: always exported, zero or not, so that rate() and
  * dashboards see a series before its first event. */
 static const struct {

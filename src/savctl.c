@@ -1,5 +1,5 @@
 /*
- * savctl.c - command-line client for savd (PROTOCOL.md section 5): turns
+ * savctl.c - command-line client for savd (doc/protocol.md 9): turns
  * its arguments into one request line, prints the answer line, and exits
  * 0 ok, 1 fail, 2 defer/unknown, 3 error or no answer.  It never sends a
  * control character and never waits past its timeout.
