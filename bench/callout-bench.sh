@@ -10,7 +10,7 @@
 #
 # usage: bench/callout-bench.sh [-B bindir] [-n inflight] [-D rcpt-delay-ms]
 #            [-d seconds] [-r ramp-seconds] [-L savd-log] [-c catchall_probe]
-#            [-k] SAVD
+#            [-k] SAVD        (environment: TLS=may|never, savd's tls key)
 #   -B  where smtpfarm, dnsfarm, loadgen are (default: SAVD's ../bench,
 #       then this script's directory)
 #   -n  concurrent verifications (clients) [5000]
@@ -47,7 +47,7 @@ start_savd "${LOG:-$TMP/savd.log}" \
     "max_callouts = $((N * 2))" "max_clients = $((N + 1000))" \
     "host_concurrency = 1000" "domain_rate = 0" "answer_timeout = 60s" \
     "command_timeout = 30s" "callout_timeout = 60s" \
-    "catchall_probe = $PROBE" "max_pipeline = 64"
+    "catchall_probe = $PROBE" "max_pipeline = 64" "tls = ${TLS:-may}"
 start_sampler
 
 # PING every 10 ms on its own connection while the load runs.
