@@ -25,7 +25,7 @@ $SIG{$_} = sub { exit 130 } for qw(INT TERM HUP);
 my $TOP = "$FindBin::Bin/../..";
 my $EXAMPLES = "$TOP/examples/exim";
 my @SNIPPETS = qw(savd-macros.conf savd-sender-acl.conf
-    savd-recipient-acl.conf);
+    savd-recipient-acl.conf savd-check-rcpt.conf);
 my ($exim) = grep { -x } qw(/usr/sbin/exim4 /usr/sbin/exim);
 my $root = $> == 0;
 
@@ -125,9 +125,10 @@ print <<"EOF";
 
 savctl asked first (source: dns, callout or policy).  Exim asked next
 ($asked questions, $hits answered from savd's cache).  "Exim answered" is
-its reply to MAIL FROM (to RCPT TO for relay.demo) through the shipped
-examples/exim/savd-*-acl.conf: fail -> the remote's 5xx code and text,
-defer -> 4xx, ok and unknown -> accepted.
+its reply to RCPT TO (the sender is checked at RCPT time; for relay.demo
+the recipient is called forward) through the shipped examples/exim with
+SAVD_MODE = enforce (doc/exim.md): fail -> 550 with the remote quoted, a
+remote's 4xx -> 451, unknown and our own defers -> accepted.
 EOF
 my @log = grep { /result=/ } split(/\n/, $d->log_text);
 if (@log) {
@@ -158,22 +159,26 @@ sub exim_session {
 	}
 	my $conf = "$dir/exim.conf";
 	open(my $fh, '>', $conf) or die "$conf: $!\n";
+	# doc/exim.md's recipe, enforcing, with Debian's RCPT ACL in brief.
 	print $fh 'SAVD_SOCKET = ', $d->sock, "\n", <<"EOF";
+SAVD_MODE = enforce
+SAVD_DIR = $dir
+SAVD_ETC = $dir
 .include $dir/savd-macros.conf
 primary_hostname = exim.demo
 spool_directory = $dir/spool
 log_file_path = $dir/log/%slog
+domainlist local_domains = exim.demo
 domainlist relay_to_domains = relay.demo
-acl_smtp_mail = acl_check_mail
 acl_smtp_rcpt = acl_check_rcpt
 begin acl
-acl_check_mail:
-.include $dir/savd-sender-acl.conf
-  accept
 acl_check_rcpt:
-.include $dir/savd-recipient-acl.conf
-  accept  domains = +relay_to_domains
-  deny    message = relay not permitted
+  accept  local_parts = postmaster
+          domains     = +local_domains : +relay_to_domains
+  require message     = relay not permitted
+          domains     = +local_domains : +relay_to_domains
+.include $dir/savd-check-rcpt.conf
+  accept
 EOF
 	close($fh);
 	chmod(0644, $conf);
@@ -181,9 +186,11 @@ EOF
 	    @SENDERS;
 	my @rcpts = map { $_->[0] } grep { $_->[0] =~ /\@relay\.demo$/ }
 	    @SENDERS;
-	my @cmds = ('HELO client.example', map({ ("MAIL FROM:<$_>", 'RSET') }
-	    @senders), 'MAIL FROM:<alice@mail.demo>',
-	    map({ "RCPT TO:<$_>" } @rcpts), 'QUIT');
+	# The sender is checked at RCPT time (doc/exim.md): MAIL, RCPT, RSET.
+	my @cmds = ('HELO client.example', map({ ("MAIL FROM:<$_>",
+	    'RCPT TO:<alice@exim.demo>', 'RSET') } @senders),
+	    'MAIL FROM:<alice@mail.demo>', map({ "RCPT TO:<$_>" } @rcpts),
+	    'QUIT');
 	open($fh, '>', "$dir/exim.in") or die "$dir/exim.in: $!\n";
 	print $fh map { "$_\r\n" } @cmds;
 	close($fh);
@@ -191,11 +198,11 @@ EOF
 	    . " <$dir/exim.in 2>$dir/exim.err"], timeout => 60);
 	my @replies = grep { /^\d{3} / } split(/\r?\n/, $r->{out});
 	my %by;
-	# greeting, HELO, then MAIL/RSET pairs, then MAIL and the RCPTs
+	# greeting, HELO, then MAIL/RCPT/RSET triples, then MAIL and the RCPTs
 	for my $i (0 .. $#senders) {
-		$by{ $senders[$i] } = $replies[2 + 2 * $i];
+		$by{ $senders[$i] } = $replies[2 + 3 * $i + 1];
 	}
-	my $base = 2 + 2 * @senders + 1;
+	my $base = 2 + 3 * @senders + 1;
 	$by{ $rcpts[$_] } = $replies[$base + $_] for 0 .. $#rcpts;
 	print "    ", scalar(@replies), " SMTP replies; the dialogue is in",
 	    " $dir/exim.in, Exim's ACL trace in $dir/exim.err"
