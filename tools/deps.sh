@@ -7,7 +7,8 @@ PKGS="build-essential autoconf automake pkg-config perl
       libnet-dns-perl libio-socket-ip-perl libio-socket-ssl-perl swaks
       exim4-daemon-heavy
       mandoc groff-base openssl iproute2
-      clang libclang-rt-14-dev"
+      clang libclang-rt-14-dev
+      prometheus"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
