@@ -247,25 +247,10 @@ $d->stop;
     'bob@pfmax.test', 'carol@pfmax.test');
 is($r[3], '452 4.5.3 Error: too many recipients',
     'Postfix with smtpd_recipient_limit = 2: the third RCPT gets 452');
-my @addr = qw(alice nouser1 bob carol nouser2 dave);
-my $logpos = length $pf->log_text;
 $d = savd_from($IP{rcptmax}, catchall_probe => 'no');
-my @ans = $d->concurrent(30, map { "RECIPIENT <$_\@pfmax.test>" } @addr);
-for my $i (0 .. $#addr) {
-	diag("savd: RECIPIENT <$addr[$i]\@pfmax.test> -> "
-	    . ($ans[$i] // '(no answer)'));
-	my $unknown = $addr[$i] =~ /^nouser/;
-	fields_ok("smtpd_recipient_limit: $addr[$i] still gets its real answer ("
-	    . ($unknown ? 'fail rejected' : 'ok accepted') . ')', $ans[$i],
-	    result => $unknown ? 'fail' : 'ok',
-	    reason => $unknown ? 'rejected' : 'accepted',
-	    mx => "mx2.postfix.test[$IP{pf_max}]");
-}
-my $log = substr($pf->log_text, $logpos);
-my $sessions = () = $log =~ /connect from unknown\[\Q$IP{rcptmax}\E\]/g;
-diag("Postfix saw $sessions sessions from savd");
-cmp_ok($sessions, '>=', 3, '... in at least 3 sessions (6 addresses, 2 per'
-    . ' message: the 452s were retried in new ones)');
+check_rcpt_limit(name => 'smtpd_recipient_limit', d => $d, srv => $pf,
+    domain => 'pfmax.test', mx => "mx2.postfix.test[$IP{pf_max}]",
+    connect_re => qr/connect from unknown\[\Q$IP{rcptmax}\E\]/);
 $d->stop;
 
 my $pid = $pf->pid;

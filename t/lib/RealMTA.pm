@@ -27,6 +27,7 @@ use Time::HiRes qw(time sleep);
 use Savd ();
 
 our @EXPORT_OK = qw(isolate cannot_run exim_bin postfix_prefix make_cert
+    check_rcpt_limit
     wait_greeting smtp_dialogue start_exim start_postfix);
 our %EXPORT_TAGS = (all => \@EXPORT_OK);
 
@@ -190,6 +191,32 @@ END {
 # never used.  Exim started by root with -C drops root and runs as
 # Debian-exim, so its directories belong to that user.  Returns an object
 # with ->addr ->port ->pid ->log_text ->panic_log ->greeting ->stop.
+# PROTOCOL 4c with a real server's recipient limit: six addresses asked at
+# once through savd $d all get their own answer (nouser* rejected, the
+# others accepted from $mx), in at least 3 sessions of the server $srv,
+# whose log shows a session from $client as a line matching $connect_re.
+sub check_rcpt_limit {
+	my (%o) = @_;
+	my @addr = qw(alice nouser1 bob carol nouser2 dave);
+	my $logpos = length $o{srv}->log_text;
+	my @ans = $o{d}->concurrent(30,
+	    map { "RECIPIENT <$_\@$o{domain}>" } @addr);
+	for my $i (0 .. $#addr) {
+		main::diag("savd: RECIPIENT <$addr[$i]\@$o{domain}> -> "
+		    . ($ans[$i] // '(no answer)'));
+		my $unknown = $addr[$i] =~ /^nouser/;
+		Savd::fields_ok("$o{name}: $addr[$i] still gets its real answer ("
+		    . ($unknown ? 'fail rejected' : 'ok accepted') . ')', $ans[$i],
+		    result => $unknown ? 'fail' : 'ok',
+		    reason => $unknown ? 'rejected' : 'accepted', mx => $o{mx});
+	}
+	my $log = substr($o{srv}->log_text, $logpos);
+	my $sessions = () = $log =~ /$o{connect_re}/g;
+	main::diag("the server saw $sessions sessions from savd");
+	main::cmp_ok($sessions, '>=', 3, '... in at least 3 sessions (6 '
+	    . 'addresses, 2 per message: the 452s were retried in new ones)');
+}
+
 sub start_exim {
 	my (%o) = @_;
 	my $exim = exim_bin() or croak 'no Exim';
